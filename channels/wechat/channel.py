@@ -1,0 +1,183 @@
+"""The Rasa input channel `wechat`: a WeChat Official Account server-side endpoint.
+
+Routes (under Rasa's /webhooks/wechat/): GET `/` health, GET|POST `/webhook` for WeChat.
+Register it in credentials.yml::
+
+    channels.wechat.WeChatInput:
+      token: ${WECHAT_TOKEN}
+      aes_key: ${WECHAT_AES_KEY}   # optional: safe mode (EncodingAESKey, 43 characters)
+      appid: ${WECHAT_APPID}       # required with aes_key
+
+Rasa aborts start-up when a `${VAR}` in credentials.yml is unset, so either export the
+variables (empty is fine) or leave keys out: a missing or empty key falls back to the
+environment variable. Without a token the channel stays up but answers 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from wechatpy.messages import BaseMessage
+
+from channels.wechat.formatting import format_reply
+from channels.wechat.protocol import (
+    Incoming,
+    WeChatProtocol,
+    WeChatRequestError,
+    dedupe_key,
+)
+from channels.wechat.state import RecentButtons, ReplyCache
+
+logger = logging.getLogger(__name__)
+
+WELCOME = (
+    "您好，欢迎关注普陀营商政策助手！\n"
+    "请直接输入您关心的问题，例如：\n"
+    "· 开办企业需要多长时间？\n"
+    "· 报税有哪些便利措施？\n"
+    "· 不动产登记找哪个部门？\n"
+    "我会列出普陀区优化营商环境行动方案中的相关措施，注明条款编号和责任单位。"
+)
+TEXT_ONLY = "目前只能识别文字，请输入文字问题。"
+EMPTY_TEXT = "请输入您想咨询的问题，例如：开办企业需要多长时间？"
+LATE_REPLY = "正在查询，请稍候再发一次您的问题。"
+ERROR_REPLY = "抱歉，系统暂时繁忙，请稍后再试。"
+WELCOME_EVENTS = {"subscribe", "subscribe_scan"}
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+_UNEXPANDED = re.compile(r"^\$\{\w+\}$")
+
+
+class WeChatInput(InputChannel):
+    """Rasa input channel for a WeChat Official Account (plain and safe mode)."""
+
+    @classmethod
+    def name(cls) -> str:
+        """The channel name: routes live under /webhooks/wechat/."""
+        return "wechat"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
+        """Build the channel from its credentials.yml section (or the WECHAT_* variables)."""
+        credentials = credentials or {}
+        return cls(
+            token=_setting(credentials, "token", "WECHAT_TOKEN"),
+            aes_key=_setting(credentials, "aes_key", "WECHAT_AES_KEY"),
+            appid=_setting(credentials, "appid", "WECHAT_APPID"),
+        )
+
+    def __init__(
+        self,
+        token: str | None,
+        aes_key: str | None = None,
+        appid: str | None = None,
+        *,
+        replies: ReplyCache | None = None,
+    ) -> None:
+        self.protocol = WeChatProtocol(token, aes_key, appid) if token else None
+        if self.protocol is None:
+            logger.warning("WeChat channel has no token (WECHAT_TOKEN): its webhook answers 503")
+        self.replies = replies or ReplyCache(late_reply=LATE_REPLY)
+        self.buttons = RecentButtons()
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """The Sanic routes: a health check and the WeChat webhook."""
+        bp = Blueprint("wechat_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "configured": self.protocol is not None})
+
+        @bp.route("/webhook", methods=["GET", "POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            return await self._handle(request, on_new_message)
+
+        return bp
+
+    async def _handle(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        if self.protocol is None:
+            return response.text("wechat channel is not configured", status=503)
+        query = {key: request.args.get(key) for key in request.args}
+        try:
+            if request.method == "GET":
+                return response.text(self.protocol.handshake(query))
+            incoming = self.protocol.parse(query, request.body)
+        except WeChatRequestError as exc:
+            logger.warning("WeChat request refused (%s): %s", exc.status, exc)
+            return response.text(str(exc), status=exc.status)
+        content = await self._reply_content(incoming, on_new_message)
+        if content is None:
+            # "success" tells WeChat there is nothing to show and nothing to retry.
+            return response.text("success")
+        xml = self.protocol.render_text(incoming, content)
+        return response.text(xml, content_type="application/xml; charset=utf-8")
+
+    async def _reply_content(self, incoming: Incoming, on_new_message: OnNewMessage) -> str | None:
+        message = incoming.message
+        if message.type == "event":
+            return WELCOME if getattr(message, "event", "") in WELCOME_EVENTS else None
+        text = _message_text(message)
+        if text is None:
+            return TEXT_ONLY
+        if not text.strip():
+            return EMPTY_TEXT
+        return await self.replies.answer(
+            dedupe_key(message), lambda: self._bot_turn(message, text.strip(), on_new_message)
+        )
+
+    async def _bot_turn(self, message: BaseMessage, text: str, on_new_message: OnNewMessage) -> str:
+        sender = message.source
+        collector = CollectingOutputChannel()
+        user_message = UserMessage(
+            self.buttons.payload_for(sender, text) or text,
+            collector,
+            sender_id=sender,
+            input_channel=self.name(),
+            metadata={"wechat": _metadata(message)},
+        )
+        try:
+            await on_new_message(user_message)
+        except Exception:
+            # The turn runs detached from the request; a failure must still become a reply.
+            logger.exception("WeChat: the bot failed on %s", dedupe_key(message))
+            return ERROR_REPLY
+        offered = [b for m in collector.messages for b in m.get("buttons") or []]
+        self.buttons.remember(sender, offered)
+        return format_reply(collector.messages)
+
+
+def _message_text(message: BaseMessage) -> str | None:
+    """The text to hand to the bot, or None for messages it cannot read."""
+    if message.type == "text":
+        return message.content or ""
+    # With speech recognition switched on for the account, WeChat sends the transcript.
+    if message.type == "voice" and message.recognition:
+        return message.recognition
+    return None
+
+
+def _metadata(message: BaseMessage) -> dict[str, Any]:
+    return {
+        "openid": message.source,
+        "account": message.target,
+        "msg_id": message.id,
+        "create_time": message.time,
+    }
+
+
+def _setting(credentials: dict[str, Any], key: str, env_var: str) -> str | None:
+    value = credentials.get(key)
+    text = "" if value is None else str(value).strip()
+    if _UNEXPANDED.match(text):
+        # Rasa expands ${VAR} only in unquoted YAML scalars; a quoted one arrives as is.
+        logger.warning("WeChat credential %r is an unexpanded %s; using $%s", key, text, env_var)
+        text = ""
+    return text or os.environ.get(env_var, "").strip() or None

@@ -1,0 +1,56 @@
+"""The FastAPI application: lifespan builds the runtime; policy errors map to HTTP here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from policy_db.api.routes_public import router as public_router
+from policy_db.errors import InvalidDocument, InvalidInput, NotFound, PolicyError, VersionConflict
+from policy_db.runtime import Runtime, build_runtime, prepare_database
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAPI:
+    """Build the app; with no runtime given, one is built from the settings at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime or build_runtime()
+        if prepare:
+            prepare_database(app.state.runtime, export_dict=False)
+        app.state.runtime.search.index()
+        yield
+        app.state.runtime.database.dispose()
+
+    app = FastAPI(title="普陀营商政策助手 API", version="0.1.0", lifespan=lifespan)
+    app.include_router(public_router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PolicyError)
+    async def policy_error(_: Request, error: PolicyError) -> JSONResponse:
+        if isinstance(error, NotFound):
+            return JSONResponse({"detail": str(error)}, status_code=404)
+        if isinstance(error, VersionConflict):
+            return JSONResponse({"detail": str(error), "current_version": error.current_version},
+                                status_code=409)
+        if isinstance(error, InvalidDocument):
+            problems = [{"line": p.line, "message": p.message} for p in error.problems]
+            return JSONResponse({"detail": "文件格式有误", "problems": problems}, status_code=422)
+        if isinstance(error, InvalidInput):
+            return JSONResponse({"detail": str(error)}, status_code=422)
+        return JSONResponse({"detail": str(error)}, status_code=400)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, error: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", error.orig)
+        return JSONResponse({"detail": "数据库暂时不可用，请稍后再试"}, status_code=503)

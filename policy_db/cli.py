@@ -1,0 +1,123 @@
+"""`policybot`: set up the database, import policy documents, search, evaluate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from policy_db.errors import InvalidDocument
+from policy_db.evaluation import bot_answer, evaluate, load_items, matcher_answer
+from policy_db.ingest import ImportReport, import_document
+from policy_db.migrate import upgrade_database
+from policy_db.parser import parse_document
+from policy_db.runtime import build_runtime, prepare_database
+from policy_db.search import export_dictionary
+
+app = typer.Typer(help="普陀营商政策助手 — policy database tools", no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def init() -> None:
+    """Migrate the database, seed it when empty, export the jieba dictionary."""
+    runtime = build_runtime()
+    reports = prepare_database(runtime)
+    for report in reports:
+        console.print(f"seeded {report.slug}: {len(report.created)} measures")
+    console.print(f"database ready: {runtime.settings.database_url}")
+
+
+@app.command("import")
+def import_files(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="document text files"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="parse and preview, write nothing"),
+) -> None:
+    """Import policy documents (idempotent: re-importing the same text changes nothing)."""
+    runtime = build_runtime()
+    upgrade_database(runtime.settings.database_url)
+    failed = False
+    for path in track(files, description="importing", console=console):
+        text = path.read_text(encoding="utf-8")
+        try:
+            parsed = parse_document(text)
+        except InvalidDocument as error:
+            console.print(f"[red]{path}: not imported[/red]\n{error}")
+            failed = True
+            continue
+        with runtime.database.session() as session:
+            report = import_document(session, parsed, slug=path.stem, source_text=text)
+            if dry_run:
+                session.rollback()
+        _print_report(report, parsed.title, dry_run)
+    if not dry_run:
+        with runtime.database.session() as session:
+            export_dictionary(session, runtime.settings.dictionary_path)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _print_report(report: ImportReport, title: str, dry_run: bool) -> None:
+    table = Table(title=f"{title} ({report.slug}){' — dry run, nothing written' if dry_run else ''}")
+    for column in ("created", "updated", "unchanged", "retired", "new units"):
+        table.add_column(column)
+    table.add_row(*(_numbers(v) for v in (report.created, report.updated, report.unchanged,
+                                          report.retired)), "、".join(report.new_units) or "-")
+    console.print(table)
+
+
+def _numbers(values: list[int]) -> str:
+    if not values:
+        return "0"
+    return f"{len(values)} ({', '.join(map(str, values[:8]))}{'…' if len(values) > 8 else ''})"
+
+
+@app.command("export-dict")
+def export_dict(path: Path = typer.Argument(None, help="defaults to DICTIONARY_PATH")) -> None:
+    """Write the jieba user dictionary used by the matcher and the Rasa pipeline."""
+    runtime = build_runtime()
+    target = path or runtime.settings.dictionary_path
+    with runtime.database.session() as session:
+        count = export_dictionary(session, target)
+    console.print(f"{count} words → {target}")
+
+
+@app.command()
+def search(question: str, limit: int = 5) -> None:
+    """Search the measures as the bot would."""
+    runtime = build_runtime()
+    result = runtime.search.search(question, limit=limit)
+    console.print(f"kind={result.kind} unit={result.unit} confident={result.confident}")
+    for m in result.measures:
+        console.print(f"{m.score:.3f} 第{m.number}条 {m.title} ({'、'.join(m.units)})")
+
+
+@app.command("eval")
+def eval_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    via: str = typer.Option("matcher", help="matcher or bot"),
+    rasa_url: str = typer.Option(None, help="defaults to RASA_URL"),
+    show_misses: bool = typer.Option(True),
+) -> None:
+    """Print top-1, top-3, unit accuracy and out-of-scope rejection for a JSONL question file."""
+    runtime = build_runtime()
+    if via == "bot":
+        answer = bot_answer(rasa_url or runtime.settings.rasa_url)
+    elif via == "matcher":
+        answer = matcher_answer(runtime.search)
+    else:
+        raise typer.BadParameter("via must be matcher or bot")
+    report = evaluate(load_items(file), answer)
+    console.print(f"[bold]eval via {via}[/bold] on {file}")
+    for line in report.lines():
+        console.print(line)
+    if show_misses:
+        for miss in report.misses:
+            console.print("  miss: " + json.dumps(miss, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,31 @@
+"""Settings from environment variables, loaded once behind `get_settings()`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set by the upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'policybot.db'}"
+    redis_url: str | None = None
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    dictionary_path: Path = PROJECT_ROOT / "bot" / "dictionary" / "userdict.txt"
+    rasa_url: str = "http://127.0.0.1:5005"
+    admin_bootstrap_token: str | None = None
+    match_threshold: float = 0.34
+    revision_check_seconds: float = 0.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (tests clear the cache after changing the environment)."""
+    return Settings()

@@ -1,0 +1,233 @@
+"""Typed SQLAlchemy 2.x models of the policy database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ACTIVE = "active"
+RETIRED = "retired"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the JSON type mapped for lists and dicts."""
+
+    type_annotation_map = {list[str]: JSON, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Timestamped:
+    """Created/updated timestamps kept by the database layer."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, onupdate=_now
+    )
+
+
+class PolicyDocument(Timestamped, Base):
+    """A policy document such as the district's action plan."""
+
+    __tablename__ = "policy_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    issuers: Mapped[list[str]] = mapped_column(default=list)
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    preamble: Mapped[str] = mapped_column(Text, default="")
+    source_text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
+
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="document", order_by="Section.ordinal", cascade="all, delete-orphan"
+    )
+    measures: Mapped[list[Measure]] = relationship(
+        back_populates="document", order_by="Measure.number", cascade="all, delete-orphan"
+    )
+
+
+class Section(Base):
+    """A numbered section of a document (一、二、…)."""
+
+    __tablename__ = "section"
+    __table_args__ = (UniqueConstraint("document_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("policy_document.id", ondelete="CASCADE"))
+    ordinal: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+
+    document: Mapped[PolicyDocument] = relationship(back_populates="sections")
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="section", order_by="Category.ordinal", cascade="all, delete-orphan"
+    )
+
+
+class Category(Base):
+    """A category of measures ((一)、(二)…) with its lead sentence."""
+
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("document_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("policy_document.id", ondelete="CASCADE"))
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"))
+    ordinal: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    lead: Mapped[str] = mapped_column(Text, default="")
+
+    section: Mapped[Section] = relationship(back_populates="categories")
+    measures: Mapped[list[Measure]] = relationship(back_populates="category")
+
+
+class ResponsibleUnit(Base):
+    """A responsible unit (责任单位) with its canonical name as written in the plan."""
+
+    __tablename__ = "responsible_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    aliases: Mapped[list[str]] = mapped_column(default=list)
+    kind: Mapped[str] = mapped_column(String(40), default="district_department")
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+
+
+class MeasureUnit(Base):
+    """The measure↔unit link, keeping the document's order (position 0 = lead) and role."""
+
+    __tablename__ = "measure_unit"
+
+    measure_id: Mapped[int] = mapped_column(
+        ForeignKey("measure.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("responsible_unit.id"), primary_key=True)
+    position: Mapped[int]
+    role: Mapped[str] = mapped_column(String(16), default="responsible")
+
+    unit: Mapped[ResponsibleUnit] = relationship(lazy="joined")
+
+
+class Measure(Timestamped, Base):
+    """A numbered measure; `version` increases on every edit (optimistic concurrency)."""
+
+    __tablename__ = "measure"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("policy_document.id", ondelete="CASCADE"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(120), default="")
+    text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    document: Mapped[PolicyDocument] = relationship(back_populates="measures")
+    category: Mapped[Category] = relationship(back_populates="measures", lazy="joined")
+    unit_links: Mapped[list[MeasureUnit]] = relationship(
+        order_by="MeasureUnit.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    examples: Mapped[list[ExampleQuestion]] = relationship(
+        back_populates="measure", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def unit_names(self) -> list[str]:
+        """Unit names in the document's order, lead unit first."""
+        return [link.unit.name for link in self.unit_links]
+
+
+class ExampleQuestion(Base):
+    """A curated example question that should find its measure."""
+
+    __tablename__ = "example_question"
+    __table_args__ = (UniqueConstraint("measure_id", "text"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(20), default="seed")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    measure: Mapped[Measure] = relationship(back_populates="examples")
+
+
+class Synonym(Base):
+    """A colloquial variant that expands to a canonical term of the plans (贷款 → 融资)."""
+
+    __tablename__ = "synonym"
+    __table_args__ = (UniqueConstraint("variant", "term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String(60))
+    variant: Mapped[str] = mapped_column(String(60))
+
+
+class Stopword(Base):
+    """A filler word in questions that carries no topic (请问, 一下)."""
+
+    __tablename__ = "stopword"
+
+    word: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+
+class CatalogRevision(Base):
+    """One row counting writes to the catalogue, so every process can notice changes cheaply."""
+
+    __tablename__ = "catalog_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QuestionLog(Base):
+    """A question a user asked and its outcome, for the insights page."""
+
+    __tablename__ = "question_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(120), index=True)
+    channel: Mapped[str] = mapped_column(String(30), default="")
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(60), default="")
+    outcome: Mapped[str] = mapped_column(String(20))
+    measures: Mapped[list[Any]] = mapped_column(default=list)
+    top_score: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, index=True
+    )
+
+
+class Rating(Base):
+    """A satisfaction rating (好差评) with the measures that were shown."""
+
+    __tablename__ = "rating"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(120), index=True)
+    rating: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[list[Any]] = mapped_column(default=list)
+    topic: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -1,0 +1,234 @@
+"""The search service shared by the bot, the staff console and the API.
+
+It keeps a `MatchIndex` built from the database and rebuilds it when the catalogue
+revision changes (checked with one cheap query), so edits reach every process at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policy_db.catalog import MeasureView, active_measures, current_revision, measure_view
+from policy_db.db import Database
+from policy_db.matcher import IndexedMeasure, Match, MatchIndex
+from policy_db.models import Category, ResponsibleUnit, Stopword, Synonym
+from policy_db.text import PolicyTokenizer, find_measure_number, normalize, quoted_terms
+
+SearchKind = Literal["number", "unit", "search", "browse"]
+# Words that, next to a unit's name, ask what the unit is responsible for.
+DUTY_WORDS = set("负责 管 管理 主管 分管 哪些 什么 措施 事 事情 事项 职责 工作 帮 帮忙 做 干 业务 "
+                 "政策 内容 条 有 能 可以 我们 方面 的 吗 呢 具体 主要 都 部门 单位".split())
+
+
+@dataclass
+class SearchResult:
+    """Ranked measures for a question, and how the question was understood."""
+
+    kind: SearchKind
+    matches: list[Match]
+    total: int
+    confident: bool
+    unit: str | None = None
+    measure_number: int | None = None
+    terms: list[str] = field(default_factory=list)
+
+    @property
+    def measures(self) -> list[MeasureView]:
+        """The measures with their scores, best first."""
+        return [_with_score(m.measure, m.score) for m in self.matches]
+
+
+def _with_score(view: MeasureView, score: float) -> MeasureView:
+    return MeasureView(**{**view.payload(), "score": round(score, 4)})  # type: ignore[arg-type]
+
+
+class PolicySearch:
+    """Matching questions to measures over the current catalogue."""
+
+    def __init__(self, database: Database, *, threshold: float = 0.34,
+                 topics: dict[str, list[str]] | None = None) -> None:
+        self.database = database
+        self.threshold = threshold
+        self.topics = topics or {}
+        self._lock = threading.Lock()
+        self._index: MatchIndex | None = None
+        self._revision = -1
+        self._units: dict[str, str] = {}
+        self._tokenizer: PolicyTokenizer | None = None
+        self.last_build_seconds = 0.0
+
+    # --- freshness -------------------------------------------------------------------------
+    def index(self) -> MatchIndex:
+        """The index for the current catalogue revision, rebuilt if the data changed."""
+        with self.database.session() as session:
+            revision = current_revision(session)
+            if self._index is not None and revision == self._revision:
+                return self._index
+            with self._lock:
+                if self._index is None or revision != self._revision:
+                    self._rebuild(session, revision)
+        assert self._index is not None
+        return self._index
+
+    def _rebuild(self, session: Session, revision: int) -> None:
+        started = time.perf_counter()
+        measures = active_measures(session)
+        units = session.scalars(select(ResponsibleUnit)).all()
+        synonyms: dict[str, set[str]] = {}
+        for syn in session.scalars(select(Synonym)):
+            synonyms.setdefault(syn.variant, set()).add(syn.term)
+        words = dictionary_words(session)
+        stopwords = list(session.scalars(select(Stopword.word)))
+        if self._tokenizer is None:
+            self._tokenizer = PolicyTokenizer(words, stopwords)
+        else:
+            self._tokenizer.add_words(words)
+            self._tokenizer.stopwords = {normalize(w) for w in stopwords}
+        alias_of = {u.name: u for u in units}
+        index = MatchIndex(self._tokenizer, synonyms, self._topic_categories(session))
+        index.build([_indexed(m, alias_of) for m in measures])
+        unit_names = {normalize(u.name): u.name for u in units}
+        for u in units:
+            for alias in u.aliases or []:
+                unit_names.setdefault(normalize(alias), u.name)
+        self._index, self._units, self._revision = index, unit_names, revision
+        self.last_build_seconds = time.perf_counter() - started
+
+    def _topic_categories(self, session: Session) -> dict[str, set[tuple[int, int]]]:
+        categories = session.scalars(select(Category)).all()
+        return {
+            topic: {(c.document_id, c.ordinal) for c in categories
+                    if any(k in c.title or k in c.lead for k in keywords)}
+            for topic, keywords in self.topics.items()
+        }
+
+    # --- questions -------------------------------------------------------------------------
+    def resolve_unit(self, text: str) -> str | None:
+        """The canonical name of the unit a text mentions (税务局 → 区税务局), longest mention first."""
+        self.index()
+        text = normalize(text)
+        for alias in sorted(self._units, key=len, reverse=True):
+            if alias in text:
+                return self._units[alias]
+        return None
+
+    def search(self, question: str = "", *, unit: str | None = None, category: str | None = None,
+               document_id: int | None = None, limit: int = 10, offset: int = 0,
+               topic: str | None = None) -> SearchResult:
+        """Answer a question: a measure number, a unit's duties, or ranked matching measures."""
+        index = self.index()
+        unit_name = self.resolve_unit(unit) if unit else None
+        allowed = self._allowed(index, unit_name, category, document_id)
+        question = question.strip()
+        number = find_measure_number(question) if question else None
+        if number is not None:
+            hits = [m for i, m in enumerate(index.measures)
+                    if m.view.number == number and (allowed is None or i in allowed)]
+            return SearchResult("number", [Match(m.view, 1.0) for m in hits][:limit], len(hits),
+                                bool(hits), measure_number=number)
+        mentioned = self.resolve_unit(question) if question else None
+        if mentioned and self._asks_for_duties(index, question):
+            return self._unit_duties(index, mentioned, allowed, limit, offset)
+        if not question:
+            rows = [Match(m.view, 0.0) for i, m in enumerate(index.measures)
+                    if allowed is None or i in allowed]
+            return SearchResult("browse", rows[offset : offset + limit], len(rows), True,
+                                unit=unit_name)
+        ranked = index.rank(question, limit=10_000, topic=topic, unit=mentioned, allowed=allowed)
+        confident = [m for m in ranked if m.score >= self.threshold]
+        terms = sorted({t for m in confident[:3] for t in m.matched_terms})
+        return SearchResult("search", confident[offset : offset + limit], len(confident),
+                            bool(confident), unit=mentioned, terms=terms)
+
+    def best_guess(self, question: str, *, topic: str | None = None, limit: int = 3) -> list[Match]:
+        """Ranked measures below the confidence bar too (for suggestions, never as an answer)."""
+        return self.index().rank(question, limit=limit, topic=topic)
+
+    def _asks_for_duties(self, index: MatchIndex, question: str) -> bool:
+        text = normalize(question)
+        for alias in sorted(self._units, key=len, reverse=True):
+            text = text.replace(alias, " ")
+        return all(t in DUTY_WORDS or len(t) == 1 for t in index.tokenizer.tokens(text))
+
+    def _unit_duties(self, index: MatchIndex, unit: str, allowed: set[int] | None,
+                     limit: int, offset: int) -> SearchResult:
+        rows = []
+        for i, m in enumerate(index.measures):
+            if unit in m.unit_names and (allowed is None or i in allowed):
+                lead = m.unit_names.index(unit) == 0
+                rows.append((not lead, m.view.document_id, m.view.number, m))
+        rows.sort(key=lambda r: r[:3])
+        matches = [Match(r[3].view, 1.0 if not r[0] else 0.8) for r in rows]
+        return SearchResult("unit", matches[offset : offset + limit], len(matches), bool(matches),
+                            unit=unit)
+
+    def _allowed(self, index: MatchIndex, unit: str | None, category: str | None,
+                 document_id: int | None) -> set[int] | None:
+        if unit is None and category is None and document_id is None:
+            return None
+        return {
+            i for i, m in enumerate(index.measures)
+            if (unit is None or unit in m.unit_names)
+            and (category is None or category in (m.view.category, str(m.category_key[1])))
+            and (document_id is None or m.view.document_id == document_id)
+        }
+
+    def unit_names(self) -> dict[str, str]:
+        """Every known name and alias (normalised) → canonical unit name."""
+        self.index()
+        return dict(self._units)
+
+
+def _indexed(measure, units_by_name: dict[str, ResponsibleUnit]) -> IndexedMeasure:  # type: ignore[no-untyped-def]
+    unit_words = []
+    for name in measure.unit_names:
+        unit_words.append(name)
+        unit_words.extend(units_by_name[name].aliases or [])
+    return IndexedMeasure(
+        view=measure_view(measure),
+        category_key=(measure.document_id, measure.category.ordinal),
+        unit_names=measure.unit_names,
+        searchable={
+            "title": measure.title,
+            "text": measure.text,
+            "examples": " ".join(e.text for e in measure.examples),
+            "units": " ".join(unit_words),
+            "tags": " ".join(measure.tags or []),
+            "category": f"{measure.category.title} {measure.category.lead}",
+        },
+        examples=[e.text for e in measure.examples],
+    )
+
+
+def dictionary_words(session: Session) -> list[str]:
+    """Words jieba must know: unit names and aliases, quoted plan terms, lexicon entries, tags."""
+    words: set[str] = set()
+    for unit in session.scalars(select(ResponsibleUnit)):
+        words.add(unit.name)
+        words.update(unit.aliases or [])
+    for measure in active_measures(session):
+        words.update(quoted_terms(measure.text))
+        words.update(measure.tags or [])
+    for category in session.scalars(select(Category)):
+        words.update(quoted_terms(category.lead))
+    for syn in session.scalars(select(Synonym)):
+        words.update((syn.term, syn.variant))
+    return sorted(w for w in words if 2 <= len(w) <= 16 and " " not in w)
+
+
+def export_dictionary(session: Session, path: Path) -> int:
+    """Write the jieba user dictionary (`word freq tag` lines) for the Rasa pipeline; returns the count."""
+    words = dictionary_words(session)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{w} {max(2000, 500 * len(w))} n" for w in words]
+    content = "\n".join(lines) + "\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != content:
+        path.write_text(content, encoding="utf-8")
+    return len(words)

@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 

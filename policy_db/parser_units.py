@@ -8,10 +8,13 @@ shape — () （） 〔〕 [] 【】 — nest, and an opener may be closed by an
 Accepted clause contents, and the roles they give (order as written):
 
 * labelled: ``责任单位:A、B`` → responsible; ``牵头单位:X;配合单位:Y、Z`` → X lead, Y and Z
-  cooperating (labels 责任/牵头/配合 + 单位/部门, any colon width, any run of labels);
+  cooperating (labels 责任/牵头/配合 + 单位/部门, colon of either width or none, labels in
+  any order and number);
 * phrased: ``X牵头,Y、Z配合`` / ``X牵头`` / ``Y配合``.
 
-Unit names are separated by 、 ， , ； ; or whitespace (full-width spaces included).
+Unit names are separated by 、 ， , ； or ;. Whitespace is not a separator: the parser
+drops it before reading the clause (a line may wrap in the middle of a unit name), so
+spaces around separators are harmless.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ UNIT_KEYWORD = re.compile(r"责任单位|责任部门|牵头|配合")
 _LABEL = re.compile(r"(责任|牵头|配合)(?:单位|部门)\s*[:：]?")
 _LABEL_ROLES: dict[str, UnitRole] = {"责任": "responsible", "牵头": "lead", "配合": "cooperating"}
 _ROLE_LABELS = {role: f"{word}单位" for word, role in _LABEL_ROLES.items()}
-_SEPARATORS = re.compile(r"[、,，;；\s]+")
-_PHRASED = re.compile(r"^(?:(?P<lead>.*?)牵头)?[、,，;；\s]*(?:(?P<coop>.*?)配合)?$", re.DOTALL)
+_SEPARATORS = re.compile(r"[、,，;；]+")
+_PHRASED = re.compile(r"^(?:(?P<lead>.*?)牵头)?[、,，;；\s]*(?:(?P<coop>.*?)配合)?$")
 _AFTER_CLAUSE = "。．.;；"
 _WHITESPACE = re.compile(r"\s+")
 
@@ -93,7 +96,7 @@ def split_trailing_clause(text: str) -> tuple[str, str | None]:
 
 
 def _names(text: str) -> list[str]:
-    return [name for name in _SEPARATORS.split(text) if name]
+    return [name.strip() for name in _SEPARATORS.split(text) if name.strip()]
 
 
 def _labelled_units(content: str) -> list[UnitRef]:

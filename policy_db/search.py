@@ -23,8 +23,7 @@ from policy_db.text import PolicyTokenizer, find_measure_number, normalize, quot
 
 SearchKind = Literal["number", "unit", "search", "browse"]
 # Words that, next to a unit's name, ask what the unit is responsible for.
-DUTY_WORDS = set("负责 管 管理 主管 分管 哪些 什么 措施 事 事情 事项 职责 工作 帮 帮忙 做 干 业务 "
-                 "政策 内容 条 有 能 可以 我们 方面 的 吗 呢 具体 主要 都 部门 单位".split())
+DUTY_WORDS = set(["负责", "管", "管理", "主管", "分管", "哪些", "什么", "措施", "事", "事情", "事项", "职责", "工作", "帮", "帮忙", "做", "干", "业务", "政策", "内容", "条", "有", "能", "可以", "我们", "方面", "的", "吗", "呢", "具体", "主要", "都", "部门", "单位"])
 
 
 @dataclass
@@ -232,3 +231,23 @@ def export_dictionary(session: Session, path: Path) -> int:
     if not path.exists() or path.read_text(encoding="utf-8") != content:
         path.write_text(content, encoding="utf-8")
     return len(words)
+
+
+def match_profile(search: PolicySearch, *, enterprise_type: str, need: str, stage_words: str = "",
+                  limit: int = 5) -> list[Match]:
+    """Measures for an enterprise profile: the need's matches, favouring those tagged for its type."""
+    index = search.index()
+    query = " ".join(w for w in (need, stage_words) if w)
+    ranked = {(m.measure.document_id, m.measure.number): m for m in index.rank(query, limit=200)} if query else {}
+    scored: list[Match] = []
+    for indexed in index.measures:
+        base = ranked.get((indexed.view.document_id, indexed.view.number))
+        tagged = enterprise_type in (indexed.view.tags or [])
+        score = (base.score if base else 0.0) + (PROFILE_TAG_BONUS if tagged else 0.0)
+        if base and base.score >= search.threshold or tagged and score >= PROFILE_TAG_BONUS:
+            scored.append(Match(indexed.view, min(1.0, score), base.matched_terms if base else ()))
+    scored.sort(key=lambda m: (-m.score, m.measure.document_id, m.measure.number))
+    return scored[:limit]
+
+
+PROFILE_TAG_BONUS = 0.3

@@ -1,0 +1,77 @@
+"""What every policy action shares: the runtime, the user's turn, polite failure, logging."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.replies import contact_text, measure_key
+from actions.runtime import get_runtime
+from policy_db.catalog import MeasureView
+from policy_db.errors import PolicyError
+from policy_db.insights import log_question
+from policy_db.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class PolicyAction(Action):
+    """An action that talks to policy_db; a database failure becomes a polite reply."""
+
+    def name(self) -> str:  # pragma: no cover - every subclass names itself
+        raise NotImplementedError
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run `answer`, turning database and policy errors into an apology with the contact."""
+        try:
+            return self.answer(dispatcher, tracker, domain, get_runtime())
+        except (SQLAlchemyError, PolicyError, OSError) as error:
+            log.exception("%s failed: %s", self.name(), error)
+            dispatcher.utter_message(
+                text="抱歉，政策库暂时查询不到，请稍后再试；急事可以联系"
+                     f"{contact_text(_fallback_center())}。")
+            return []
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+               runtime: Runtime) -> list[dict[str, Any]]:
+        """Reply to the user's turn."""
+        raise NotImplementedError
+
+
+def _fallback_center() -> dict[str, str]:
+    try:
+        return get_runtime().service_center
+    except Exception:  # the runtime itself may be what failed
+        return {"name": "普陀区行政服务中心", "phone": "12345"}
+
+
+def user_text(tracker: Tracker) -> str:
+    """The text of the latest user message (button payloads included)."""
+    return str(tracker.latest_message.get("text") or "").strip()
+
+
+def user_intent(tracker: Tracker) -> str:
+    """The intent of the latest user message."""
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The input channel of the latest message."""
+    return str(tracker.get_latest_input_channel() or "")
+
+
+def record_question(runtime: Runtime, tracker: Tracker, outcome: str,
+                    measures: list[MeasureView] = (), top_score: float = 0.0) -> None:  # type: ignore[assignment]
+    """Log the question and its outcome for the insights page; never fails the reply."""
+    try:
+        with runtime.database.session() as session:
+            log_question(session, sender_id=tracker.sender_id, text=user_text(tracker),
+                         outcome=outcome, channel=channel_of(tracker), intent=user_intent(tracker),
+                         measures=[measure_key(m) for m in measures], top_score=top_score)
+    except SQLAlchemyError as error:
+        log.error("could not log question: %s", error)

@@ -1,0 +1,172 @@
+"""Answering policy questions: matching measures, more results, a measure's details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import PolicyAction, record_question, user_intent, user_text
+from actions.replies import (
+    button,
+    contact_text,
+    follow_up_buttons,
+    measure_key,
+    measure_line,
+    measures_payload,
+    parse_key,
+    topic_buttons,
+    trim,
+)
+from policy_db import catalog
+from policy_db.catalog import MeasureView
+from policy_db.runtime import Runtime
+from policy_db.text import parse_chinese_number
+
+PAGE = 3
+
+
+def topic_query(runtime: Runtime, intent: str, text: str) -> str:
+    """The words to search: the user's text, or a topic's label and keywords for a topic button."""
+    if text.startswith("/") and intent in runtime.topics:
+        topic = runtime.topics[intent]
+        return " ".join([str(topic.get("label", "")), *map(str, topic.get("keywords", []))])
+    return text
+
+
+def present_measures(dispatcher: CollectingDispatcher, measures: list[MeasureView], *,
+                     intro: str, more: bool) -> None:
+    """Utter a numbered list with follow-up buttons and the measures payload."""
+    lines = [measure_line(i, m) for i, m in enumerate(measures, 1)]
+    text = trim("\n".join([intro, *lines, "点“详情”看全文，或问“这个找哪个部门”。"]), 260)
+    dispatcher.utter_message(text=text, buttons=follow_up_buttons(measures, more),
+                             json_message=measures_payload(measures))
+
+
+def no_match_reply(dispatcher: CollectingDispatcher, runtime: Runtime,
+                   suggestions: list[str] | None = None) -> None:
+    """Say honestly that nothing matched; suggest topics and offer the service center."""
+    dispatcher.utter_message(
+        text=trim("抱歉，我在营商环境行动方案里没有找到能确切回答这个问题的措施，不想乱猜误导您。"
+                  "您可以换个说法，或选一个方面看看；也可以咨询" + contact_text(runtime.service_center)
+                  + "。"),
+        buttons=[*topic_buttons(runtime.topics, suggestions, limit=4), button("转人工", "human_handoff")],
+    )
+
+
+class ActionAnswerPolicy(PolicyAction):
+    """A topic question (or an unsure NLU guess): the matching measures, or an honest no-match."""
+
+    def name(self) -> str:
+        return "action_answer_policy"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+               runtime: Runtime) -> list[dict[str, Any]]:
+        intent = user_intent(tracker)
+        query = topic_query(runtime, intent, user_text(tracker))
+        topic = intent if intent in runtime.topics else None
+        result = runtime.search.search(query, topic=topic, limit=PAGE)
+        if not result.confident:
+            guesses = runtime.search.best_guess(query, topic=topic)
+            suggestions = _topics_of(runtime, guesses, topic)
+            record_question(runtime, tracker, "clarified" if suggestions else "no_match",
+                            top_score=guesses[0].score if guesses else 0.0)
+            no_match_reply(dispatcher, runtime, suggestions)
+            return [SlotSet("last_intent", intent)]
+        measures = result.measures
+        present_measures(dispatcher, measures, intro="为您找到这些相关措施：",
+                         more=result.total > PAGE)
+        record_question(runtime, tracker, "answered", measures, measures[0].score)
+        return [SlotSet("last_measures", [measure_key(m) for m in measures]),
+                SlotSet("last_query", query), SlotSet("last_offset", float(PAGE)),
+                SlotSet("last_topic", topic or tracker.get_slot("last_topic")),
+                SlotSet("last_intent", intent)]
+
+
+def _topics_of(runtime: Runtime, guesses: list[Any], topic: str | None) -> list[str]:
+    """Topics worth offering for a vague question: the NLU topic, then those of near misses."""
+    names = [topic] if topic else []
+    for guess in guesses:
+        for name, data in runtime.topics.items():
+            keywords = [str(k) for k in data.get("keywords", [])]  # type: ignore[union-attr]
+            if any(k in guess.measure.category for k in keywords) and name not in names:
+                names.append(name)
+    return names
+
+
+class ActionShowMore(PolicyAction):
+    """更多: the next page of the last question's measures."""
+
+    def name(self) -> str:
+        return "action_show_more"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+               runtime: Runtime) -> list[dict[str, Any]]:
+        query = tracker.get_slot("last_query")
+        if not query:
+            dispatcher.utter_message(text="您想看哪方面的更多措施？可以直接说，比如“融资方面还有什么”。",
+                                     buttons=topic_buttons(runtime.topics, limit=6))
+            return []
+        offset = int(tracker.get_slot("last_offset") or PAGE)
+        result = runtime.search.search(query, topic=tracker.get_slot("last_topic"), limit=PAGE,
+                                       offset=offset)
+        if not result.measures:
+            dispatcher.utter_message(text="相关措施就这些了。还想了解别的方面，直接问我；也可以咨询"
+                                          + contact_text(runtime.service_center) + "。")
+            return [SlotSet("last_offset", float(offset))]
+        present_measures(dispatcher, result.measures, intro="还有这些相关措施：",
+                         more=result.total > offset + PAGE)
+        return [SlotSet("last_measures", [measure_key(m) for m in result.measures]),
+                SlotSet("last_offset", float(offset + PAGE))]
+
+
+class ActionMeasureDetail(PolicyAction):
+    """第12条 / 第二条详细说说: one measure's full text, units and source."""
+
+    def name(self) -> str:
+        return "action_measure_detail"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+               runtime: Runtime) -> list[dict[str, Any]]:
+        measure = self._chosen(tracker, runtime)
+        if measure is None:
+            dispatcher.utter_message(text="没找到这一条。行动方案共100条措施，可以说“第12条”，"
+                                          "或者先问个问题，我列出相关措施后再说“第一条详细说说”。")
+            return [SlotSet("measure_number", None)]
+        text = trim(f"第{measure.number}条（{measure.category}）：{measure.text}\n"
+                    f"责任单位：{'、'.join(measure.units)}", 240)
+        dispatcher.utter_message(text=text, json_message=measures_payload([measure]),
+                                 buttons=[button("哪个部门负责", "ask_unit"), button("转人工", "human_handoff")])
+        record_question(runtime, tracker, "answered", [measure], 1.0)
+        return [SlotSet("measure_number", None),
+                SlotSet("last_measures", [measure_key(measure)])]
+
+    def _chosen(self, tracker: Tracker, runtime: Runtime) -> MeasureView | None:
+        raw = tracker.get_slot("measure_number") or next(
+            tracker.get_latest_entity_values("measure_number"), None)
+        number = _number(raw)
+        last = [parse_key(k) for k in tracker.get_slot("last_measures") or []]
+        if user_intent(tracker) == "ask_detail" and last:
+            if number is None:
+                return _load(runtime, *last[0])
+            if 1 <= number <= len(last):  # "第二条详细说说" is the 2nd item of the list shown
+                return _load(runtime, *last[number - 1])
+        if number is None:
+            return None
+        result = runtime.search.search(f"第{number}条", limit=1)
+        return result.measures[0] if result.measures else None
+
+
+def _number(raw: object) -> int | None:
+    if raw is None:
+        return None
+    digits = "".join(ch for ch in str(raw) if ch not in "第条项个 ")
+    return parse_chinese_number(digits)
+
+
+def _load(runtime: Runtime, document_id: int, number: int) -> MeasureView:
+    with runtime.database.session() as session:
+        return catalog.measure_view(
+            catalog.get_measure(session, document_id=document_id, number=number))

@@ -1,0 +1,104 @@
+"""Enterprise-profile matching: a form asks type, stage and need, then matching measures follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import PolicyAction, record_question
+from actions.policy import present_measures
+from actions.replies import measure_key
+from policy_db.runtime import Runtime
+from policy_db.search import match_profile
+
+ENTERPRISE_TYPES = {
+    "外资企业": ("外资", "外企", "外商", "合资", "独资"),
+    "拟上市企业": ("上市", "ipo", "新三板", "挂牌"),
+    "科技企业": ("科技", "高新", "技术", "研发", "软件", "互联网", "智能"),
+    "文创企业": ("文创", "文化", "创意", "传媒", "设计", "影视", "动漫"),
+    "新设企业": ("新设", "新成立", "刚成立", "初创", "新公司", "刚注册", "筹备"),
+    "中小微企业": ("中小", "小微", "小企业", "微型", "个体", "小公司"),
+    "民营企业": ("民营", "私企", "民企", "私营"),
+}
+STAGES = {
+    "筹备期": ("筹备", "准备开", "还没注册", "打算开", "想开"),
+    "初创期": ("初创", "刚成立", "刚注册", "起步", "新成立", "创业"),
+    "拟上市": ("上市", "ipo", "挂牌"),
+    "发展期": ("发展", "成长", "扩张", "稳定", "成熟", "几年"),
+}
+STAGE_WORDS = {"筹备期": "企业开办 名称", "初创期": "创业 孵化 创业服务", "发展期": "融资 人才",
+               "拟上市": "上市 拟上市企业"}
+
+
+def classify(value: str, table: dict[str, tuple[str, ...]]) -> str | None:
+    """The canonical value whose cue words occur in the user's answer."""
+    text = value.lower()
+    for canonical, cues in table.items():
+        if canonical in text or any(cue in text for cue in cues):
+            return canonical
+    return None
+
+
+class ValidateProfileForm(FormValidationAction):
+    """Normalise the profile answers; ask again politely when an answer is not understood."""
+
+    def name(self) -> str:
+        return "validate_profile_form"
+
+    def validate_enterprise_type(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """One of the seven enterprise types (外资企业 … 新设企业)."""
+        found = classify(str(value or ""), ENTERPRISE_TYPES)
+        if found is None:
+            dispatcher.utter_message(text="没太明白企业类型，可以点下面的选项，或说“我们是科技型小微企业”。")
+        return {"enterprise_type": found}
+
+    def validate_stage(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: DomainDict) -> dict[str, Any]:
+        """筹备期 / 初创期 / 发展期 / 拟上市."""
+        found = classify(str(value or ""), STAGES)
+        if found is None:
+            dispatcher.utter_message(text="企业阶段可以选：筹备、刚成立、发展期、拟上市。")
+        return {"stage": found}
+
+    def validate_need(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: DomainDict) -> dict[str, Any]:
+        """Any non-empty description of what the company needs."""
+        text = str(value or "").strip()
+        if len(text) < 2 or text.startswith("/"):
+            dispatcher.utter_message(text="最需要哪方面的支持？比如融资、人才、办事、知识产权。")
+            return {"need": None}
+        return {"need": text[:100]}
+
+
+class ActionMatchProfile(PolicyAction):
+    """After the form: measures for this kind of company and its need."""
+
+    def name(self) -> str:
+        return "action_match_profile"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+               runtime: Runtime) -> list[dict[str, Any]]:
+        kind = str(tracker.get_slot("enterprise_type") or "")
+        stage = str(tracker.get_slot("stage") or "")
+        need = str(tracker.get_slot("need") or "")
+        matches = match_profile(runtime.search, enterprise_type=kind, need=need,
+                                stage_words=STAGE_WORDS.get(stage, ""), limit=3)
+        measures = [m.measure for m in matches]
+        if not measures:
+            dispatcher.utter_message(text="暂时没找到特别对口的措施，建议直接咨询区行政服务中心。")
+            record_question(runtime, tracker, "no_match")
+            return _reset()
+        intro = f"按“{kind}、{stage}、需要{need}”为您匹配到："
+        present_measures(dispatcher, measures, intro=intro, more=False)
+        record_question(runtime, tracker, "answered", measures, matches[0].score)
+        return [*_reset(), SlotSet("last_measures", [measure_key(m) for m in measures]),
+                SlotSet("last_query", f"{need} {kind}"), SlotSet("last_offset", 3.0)]
+
+
+def _reset() -> list[dict[str, Any]]:
+    return [SlotSet("enterprise_type", None), SlotSet("stage", None), SlotSet("need", None)]

@@ -1,0 +1,79 @@
+"""Reply building: short Chinese text, quick-reply buttons and the `measures`/`units` payloads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from policy_db.catalog import MeasureView
+
+TEXT_LIMIT = 200
+
+
+def measure_key(measure: MeasureView) -> str:
+    """The slot form of a measure reference: "document_id:number"."""
+    return f"{measure.document_id}:{measure.number}"
+
+
+def parse_key(key: str) -> tuple[int, int]:
+    """Back from "document_id:number"."""
+    document_id, number = key.split(":")
+    return int(document_id), int(number)
+
+
+def measure_line(index: int, measure: MeasureView) -> str:
+    """One numbered line: "1. 第25条 落实留抵退税（区税务局）"."""
+    return f"{index}. 第{measure.number}条 {measure.title}（{'、'.join(measure.units)}）"
+
+
+def measures_payload(measures: list[MeasureView]) -> dict[str, Any]:
+    """The DESIGN.md `measures` payload, best first."""
+    fields = ("document_id", "number", "title", "text", "category", "units", "score")
+    return {"type": "measures",
+            "measures": [{k: m.payload()[k] for k in fields} | {"document_title": m.document_title}
+                         for m in measures]}
+
+
+def units_payload(units: dict[str, list[int]]) -> dict[str, Any]:
+    """The DESIGN.md `units` payload."""
+    return {"type": "units", "units": [{"name": n, "measures": ms} for n, ms in units.items()]}
+
+
+def trim(text: str, limit: int = TEXT_LIMIT) -> str:
+    """Keep replies short: cut at `limit` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def button(title: str, intent: str, **entities: str) -> dict[str, str]:
+    """A quick reply that sends an intent (with entities) without NLU guessing."""
+    payload = f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
+    return {"title": title, "payload": payload}
+
+
+def follow_up_buttons(measures: list[MeasureView], more: bool) -> list[dict[str, str]]:
+    """更多 / 第N条详情 / 哪个部门负责."""
+    buttons = [button(f"第{m.number}条详情", "ask_measure", measure_number=str(m.number))
+               for m in measures[:3]]
+    buttons.append(button("哪个部门负责", "ask_unit"))
+    if more:
+        buttons.insert(0, button("更多", "more"))
+    return buttons
+
+
+def topic_buttons(topics: dict[str, dict[str, object]], names: list[str] | None = None,
+                  limit: int = 6) -> list[dict[str, str]]:
+    """Buttons for topics (all, or the named ones), payload `/topic_x`."""
+    chosen = [n for n in (names or list(topics)) if n in topics][:limit]
+    return [button(str(topics[n].get("label", n)), n) for n in chosen]
+
+
+def contact_text(center: dict[str, str]) -> str:
+    """The service-center contact line."""
+    parts = [center.get("name", "普陀区行政服务中心")]
+    if center.get("phone"):
+        parts.append(f"电话 {center['phone']}")
+    if center.get("address"):
+        parts.append(center["address"])
+    if center.get("hours"):
+        parts.append(center["hours"])
+    return "，".join(parts)

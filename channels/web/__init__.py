@@ -1,0 +1,1 @@
+"""The web widget and the app as served (policy API + widget static files)."""

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Train the Rasa model when bot/ (config, domain, data, dictionary) changed since the last training.
+# --force: Rasa's cache would otherwise restore the OLD jieba dictionary (see RASA_NOTES).
+set -euo pipefail
+cd "$(dirname "$0")/../bot"
+hash=$(find config.yml domain.yml domain data dictionary -type f 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)
+if [ -f models/policybot.tar.gz ] && [ -f models/.trained-hash ] && [ "$(cat models/.trained-hash)" = "$hash" ]; then
+  echo "model is up to date (bot/ unchanged)"; exit 0
+fi
+echo "training the Rasa model (bot/ changed)…"
+start=$(date +%s)
+../.venv-rasa/bin/rasa train --force --fixed-model-name policybot --out models --quiet
+echo "$hash" > models/.trained-hash
+echo "trained in $(( $(date +%s) - start )) s"

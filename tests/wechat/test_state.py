@@ -1,0 +1,141 @@
+"""Unit tests of the retry de-duplication and button memory, on a scaled-down clock.
+
+WeChat's real timings (5 s per delivery, 3 deliveries) are scaled by 1/50 here:
+`WECHAT_CUTOFF` is how long a simulated WeChat waits before hanging up and retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from channels.wechat.state import RecentButtons, ReplyCache
+
+WECHAT_CUTOFF = 0.1
+LATE = "正在查询"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Bot:
+    """A bot turn that takes `seconds` and counts how often it ran."""
+
+    def __init__(self, seconds: float = 0.0, answer: str = "第23条 税费综合申报（区税务局）"):
+        self.seconds, self.answer, self.turns = seconds, answer, 0
+
+    async def turn(self) -> str:
+        self.turns += 1
+        await asyncio.sleep(self.seconds)
+        return self.answer
+
+
+def scaled_cache(**overrides) -> ReplyCache:
+    settings = {"late_reply": LATE, "reply_budget": 0.09, "hold": 0.12} | overrides
+    return ReplyCache(**settings)
+
+
+async def deliver(cache: ReplyCache, key: str, bot: Bot) -> str | None:
+    """One delivery as WeChat makes it: hang up (None) when no reply within the cutoff."""
+    try:
+        return await asyncio.wait_for(cache.answer(key, bot.turn), WECHAT_CUTOFF)
+    except asyncio.TimeoutError:
+        return None
+
+
+async def test_fast_turn_is_answered_on_the_first_delivery() -> None:
+    cache, bot = scaled_cache(), Bot()
+    assert await deliver(cache, "msg:1", bot) == bot.answer
+
+
+async def test_retry_of_an_answered_message_gets_the_same_reply_without_a_new_turn() -> None:
+    cache, bot = scaled_cache(), Bot()
+    first = await deliver(cache, "msg:1", bot)
+    bot.answer = "a different answer"
+    assert await deliver(cache, "msg:1", bot) == first
+    assert bot.turns == 1
+
+
+async def test_concurrent_deliveries_share_one_turn() -> None:
+    cache, bot = scaled_cache(), Bot(seconds=0.03)
+    replies = await asyncio.gather(*(deliver(cache, "msg:1", bot) for _ in range(3)))
+    assert replies == [bot.answer] * 3 and bot.turns == 1
+
+
+async def test_slow_turn_is_delivered_on_a_retry_instead_of_a_wait_message() -> None:
+    cache, bot = scaled_cache(), Bot(seconds=0.15)  # > one delivery, < two
+    assert await deliver(cache, "msg:1", bot) is None  # WeChat hangs up and retries
+    assert await deliver(cache, "msg:1", bot) == bot.answer
+    assert bot.turns == 1
+
+
+async def test_turn_slower_than_all_deliveries_gets_the_late_reply_in_time() -> None:
+    cache, bot = scaled_cache(), Bot(seconds=1.0)
+    replies = [await deliver(cache, "msg:1", bot) for _ in range(3)]
+    assert replies == [None, None, LATE]
+    assert bot.turns == 1
+
+
+async def test_hanging_up_does_not_cancel_the_turn() -> None:
+    cache, bot = scaled_cache(), Bot(seconds=0.15)
+    await deliver(cache, "msg:1", bot)
+    await asyncio.sleep(0.1)
+    # The turn finished in the background: a late retry is answered at once.
+    assert await asyncio.wait_for(cache.answer("msg:1", bot.turn), 0.01) == bot.answer
+
+
+async def test_answers_expire_after_the_ttl() -> None:
+    clock = FakeClock()
+    cache, bot = scaled_cache(ttl=60, clock=clock), Bot()
+    await deliver(cache, "msg:1", bot)
+    clock.now += 61
+    await deliver(cache, "msg:1", bot)
+    assert bot.turns == 2 and len(cache) == 1
+
+
+async def test_cache_is_bounded() -> None:
+    cache, bot = scaled_cache(max_entries=5), Bot()
+    for n in range(20):
+        await deliver(cache, f"msg:{n}", bot)
+    assert len(cache) == 5
+
+
+def test_typed_button_title_maps_to_its_payload() -> None:
+    buttons = RecentButtons()
+    buttons.remember(
+        "oA", [{"title": "更多", "payload": "/more"}, {"title": "人工服务", "payload": "/human"}]
+    )
+    assert buttons.payload_for("oA", "更多") == "/more"
+    assert buttons.payload_for("oA", " “人工服务” ") == "/human"
+    assert buttons.payload_for("oA", "更多的税收优惠") is None
+    assert buttons.payload_for("oB", "更多") is None
+
+
+def test_a_reply_without_buttons_forgets_the_old_ones() -> None:
+    buttons = RecentButtons()
+    buttons.remember("oA", [{"title": "更多", "payload": "/more"}])
+    buttons.remember("oA", [])
+    assert buttons.payload_for("oA", "更多") is None
+
+
+@pytest.mark.parametrize("elapsed, expected", [(60.0, "/more"), (1801.0, None)])
+def test_remembered_buttons_expire(elapsed: float, expected: str | None) -> None:
+    clock = FakeClock()
+    buttons = RecentButtons(ttl=1800, clock=clock)
+    buttons.remember("oA", [{"title": "更多", "payload": "/more"}])
+    clock.now += elapsed
+    assert buttons.payload_for("oA", "更多") == expected
+
+
+def test_button_memory_is_bounded() -> None:
+    buttons = RecentButtons(max_users=3)
+    for n in range(10):
+        buttons.remember(f"o{n}", [{"title": "更多", "payload": "/more"}])
+    assert buttons.payload_for("o0", "更多") is None
+    assert buttons.payload_for("o9", "更多") == "/more"

@@ -94,7 +94,7 @@ class Category(Base):
     lead: Mapped[str] = mapped_column(Text, default="")
 
     section: Mapped[Section] = relationship(back_populates="categories")
-    measures: Mapped[list[Measure]] = relationship(back_populates="category")
+    measures: Mapped[list[Measure]] = relationship(back_populates="category", order_by="Measure.number")
 
 
 class ResponsibleUnit(Base):

@@ -14,7 +14,7 @@ are skipped, every line is stripped of whitespace, full-width spaces included):
   line is preamble. Every header part may be missing.
 * Wrapped lines: any other line continues the heading or measure above it and is joined
   to it — except after a measure that already ends with its units clause, where the line
-  is reported as stray. Whitespace is then dropped, except one space between two ASCII
+  is reported as stray (unless it holds only the 。 closing that clause). Whitespace is then dropped, except one space between two ASCII
   letters/digits.
 * A measure's units are its trailing bracketed clause naming 责任单位/牵头/配合 (see
   ``parser_units``); inner brackets are text. Category-level units: when a category
@@ -39,6 +39,7 @@ from typing import Literal
 
 from policy_db.errors import DocumentProblem, InvalidDocument
 from policy_db.parser_units import (
+    CLAUSE_TRAILERS,
     UnitRef,
     UnitRole,
     has_unclosed_bracket,
@@ -205,7 +206,7 @@ def _scan(text: str, problems: _Problems) -> tuple[list[tuple[int, str]], list[_
             blocks.append(block)
         elif not blocks:
             header.append((number, line))
-        elif _is_closed_measure(blocks[-1]):
+        elif _is_closed_measure(blocks[-1]) and line.strip(CLAUSE_TRAILERS):
             problems.add(number, _STRAY)
         else:
             blocks[-1].parts.append(line)

@@ -33,7 +33,7 @@ _LABEL_ROLES: dict[str, UnitRole] = {"责任": "responsible", "牵头": "lead", 
 _ROLE_LABELS = {role: f"{word}单位" for word, role in _LABEL_ROLES.items()}
 _SEPARATORS = re.compile(r"[、,，;；]+")
 _PHRASED = re.compile(r"^(?:(?P<lead>.*?)牵头)?[、,，;；\s]*(?:(?P<coop>.*?)配合)?$")
-_AFTER_CLAUSE = "。．.;；"
+CLAUSE_TRAILERS = "。．.;；"  # punctuation tolerated after a units clause
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -78,7 +78,7 @@ def has_unclosed_bracket(text: str) -> bool:
 
 def split_trailing_clause(text: str) -> tuple[str, str | None]:
     """Split a trailing bracketed units clause off the text: (text before, clause content)."""
-    body = text.rstrip(_AFTER_CLAUSE)
+    body = text.rstrip(CLAUSE_TRAILERS)
     if not body or body[-1] not in CLOSERS:
         return text, None
     depth = 0

@@ -24,7 +24,8 @@ from policy_db.parser import parse_document
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping (an empty file gives an empty mapping)."""
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
 
 
 def is_seeded(session: Session) -> bool:

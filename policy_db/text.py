@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 
 import jieba
+
+jieba.setLogLevel(logging.WARNING)
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
@@ -64,12 +68,28 @@ def char_bigrams(text: str) -> list[str]:
     return [run[i : i + 2] for run in runs for i in range(len(run) - 1)]
 
 
+_BASE: jieba.Tokenizer | None = None
+_BASE_LOCK = threading.Lock()
+
+
+def _new_jieba() -> jieba.Tokenizer:
+    """A jieba tokenizer sharing the loaded main dictionary (loading it takes seconds)."""
+    global _BASE
+    with _BASE_LOCK:
+        if _BASE is None:
+            _BASE = jieba.Tokenizer()
+            _BASE.initialize()
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ, tokenizer.total = dict(_BASE.FREQ), _BASE.total
+    tokenizer.initialized = True
+    return tokenizer
+
+
 class PolicyTokenizer:
     """A private jieba tokenizer that knows the policy database's words and stopwords."""
 
     def __init__(self, words: Iterable[str] = (), stopwords: Iterable[str] = ()) -> None:
-        self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        self._jieba = _new_jieba()
         self.stopwords = {normalize(w) for w in stopwords}
         self.words: set[str] = set()
         self.add_words(words)

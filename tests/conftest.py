@@ -67,6 +67,18 @@ def runtime(empty_database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     rt.database.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_runtime(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """A seeded database of each backend shared by a module's read-only tests."""
+    tmp = tmp_path_factory.mktemp("shared")
+    urls = database_urls(tmp, str(request.param))
+    rt = make_runtime(next(urls), tmp)
+    yield rt
+    rt.database.dispose()
+    next(urls, None)
+
+
 @pytest.fixture(scope="session")
 def seeded_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     """One seeded SQLite database shared by read-only tests."""

@@ -16,8 +16,6 @@ environment variable. Without a token the channel stays up but answers 503.
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,6 +31,8 @@ from channels.wechat.protocol import (
     WeChatProtocol,
     WeChatRequestError,
     dedupe_key,
+    is_event,
+    resolve_setting,
 )
 from channels.wechat.state import RecentButtons, ReplyCache
 
@@ -53,7 +53,6 @@ ERROR_REPLY = "抱歉，系统暂时繁忙，请稍后再试。"
 WELCOME_EVENTS = {"subscribe", "subscribe_scan"}
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-_UNEXPANDED = re.compile(r"^\$\{\w+\}$")
 
 
 class WeChatInput(InputChannel):
@@ -69,9 +68,9 @@ class WeChatInput(InputChannel):
         """Build the channel from its credentials.yml section (or the WECHAT_* variables)."""
         credentials = credentials or {}
         return cls(
-            token=_setting(credentials, "token", "WECHAT_TOKEN"),
-            aes_key=_setting(credentials, "aes_key", "WECHAT_AES_KEY"),
-            appid=_setting(credentials, "appid", "WECHAT_APPID"),
+            token=resolve_setting(credentials, "token", "WECHAT_TOKEN"),
+            aes_key=resolve_setting(credentials, "aes_key", "WECHAT_AES_KEY"),
+            appid=resolve_setting(credentials, "appid", "WECHAT_APPID"),
         )
 
     def __init__(
@@ -122,15 +121,18 @@ class WeChatInput(InputChannel):
 
     async def _reply_content(self, incoming: Incoming, on_new_message: OnNewMessage) -> str | None:
         message = incoming.message
-        if message.type == "event":
+        if is_event(message):
             return WELCOME if getattr(message, "event", "") in WELCOME_EVENTS else None
         text = _message_text(message)
         if text is None:
             return TEXT_ONLY
-        if not text.strip():
+        # Rasa reads "/intent{...}" as a ready-made intent; on WeChat only a button's
+        # payload (see RecentButtons) may do that, never text the user typed.
+        text = text.strip().lstrip("/").strip()
+        if not text:
             return EMPTY_TEXT
         return await self.replies.answer(
-            dedupe_key(message), lambda: self._bot_turn(message, text.strip(), on_new_message)
+            dedupe_key(message), lambda: self._bot_turn(message, text, on_new_message)
         )
 
     async def _bot_turn(self, message: BaseMessage, text: str, on_new_message: OnNewMessage) -> str:
@@ -171,13 +173,3 @@ def _metadata(message: BaseMessage) -> dict[str, Any]:
         "msg_id": message.id,
         "create_time": message.time,
     }
-
-
-def _setting(credentials: dict[str, Any], key: str, env_var: str) -> str | None:
-    value = credentials.get(key)
-    text = "" if value is None else str(value).strip()
-    if _UNEXPANDED.match(text):
-        # Rasa expands ${VAR} only in unquoted YAML scalars; a quoted one arrives as is.
-        logger.warning("WeChat credential %r is an unexpanded %s; using $%s", key, text, env_var)
-        text = ""
-    return text or os.environ.get(env_var, "").strip() or None

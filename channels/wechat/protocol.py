@@ -7,6 +7,9 @@ wechatpy. Protocol reference: the Official Account "消息加解密" and "被动
 from __future__ import annotations
 
 import binascii
+import logging
+import os
+import re
 import struct
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +23,8 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+logger = logging.getLogger(__name__)
+
 # WeChat does not publish a replay window; 5 minutes tolerates clock drift between
 # WeChat's servers and ours while keeping a captured request from being replayed later.
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -28,6 +33,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 # Everything a broken or hostile body can raise inside xmltodict / wechatpy's AES code.
 _PARSE_ERRORS = (ExpatError, KeyError, ValueError, TypeError, AttributeError, struct.error)
+_UNEXPANDED = re.compile(r"^\$\{\w+\}$")
 
 
 class WeChatRequestError(Exception):
@@ -149,9 +155,32 @@ class WeChatProtocol:
         return self._crypto.encrypt_message(xml, incoming.nonce, timestamp)
 
 
+def is_event(message: BaseMessage) -> bool:
+    """Whether WeChat pushed an event (subscribe, menu click, ...) rather than a user message."""
+    # wechatpy parses event types it does not know as UnknownMessage; MsgType still says so.
+    raw_type = getattr(message, "_data", {}).get("MsgType")
+    return message.type == "event" or str(raw_type).lower() == "event"
+
+
 def dedupe_key(message: BaseMessage) -> str:
     """The key WeChat's retries of one delivery share: MsgId, or sender + CreateTime for events."""
     # WeChat's docs: dedupe messages by MsgId, events by FromUserName + CreateTime.
     if message.id:
         return f"msg:{message.id}"
     return f"event:{message.source}:{message.time}:{getattr(message, 'event', '')}"
+
+
+def resolve_setting(
+    credentials: Mapping[str, object],
+    key: str,
+    env_var: str,
+    environ: Mapping[str, str] = os.environ,
+) -> str | None:
+    """A credentials.yml value, falling back to `env_var` when it is missing or empty."""
+    value = credentials.get(key)
+    text = "" if value is None else str(value).strip()
+    if _UNEXPANDED.match(text):
+        # Rasa expands ${VAR} only in unquoted YAML scalars; a quoted one arrives as is.
+        logger.warning("WeChat credential %r is an unexpanded %s; using $%s", key, text, env_var)
+        text = ""
+    return text or environ.get(env_var, "").strip() or None

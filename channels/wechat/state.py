@@ -97,9 +97,7 @@ class RecentButtons:
     ttl: float = 30 * 60.0
     max_users: int = 10_000
     clock: Callable[[], float] = time.monotonic
-    _by_user: OrderedDict[str, tuple[float, dict[str, str]]] = field(
-        default_factory=OrderedDict, repr=False
-    )
+    _by_user: OrderedDict[str, tuple[float, dict[str, str]]] = field(default_factory=OrderedDict, repr=False)
 
     def remember(self, user: str, buttons: Iterable[dict[str, Any]]) -> None:
         """Record the buttons of the reply just sent to `user` (none: forget the old ones)."""

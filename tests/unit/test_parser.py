@@ -314,6 +314,11 @@ def test_category_units_apply_to_measures_without_their_own(category_lines: list
     assert roles(by_number[3][1]) == shared
 
 
+def test_full_stop_wrapped_after_the_units_clause() -> None:
+    doc = parse_document(body("1.措施甲。(责任单位:区府办)", "。", "2.措施乙。(责任单位:区科委)"))
+    assert measures_by_number(doc)[1] == ("措施甲。", (UnitRef("区府办", R),))
+
+
 def test_units_line_after_a_measure_belongs_to_that_measure() -> None:
     doc = parse_document(body("1.措施甲。", "(责任单位:区府办)"))
     assert measures_by_number(doc)[1] == ("措施甲。", (UnitRef("区府办", R),))

@@ -55,34 +55,56 @@ def numeral(value: int) -> str:
     )
 
 
-# --- canonical content ------------------------------------------------------------------
+# --- canonical content (strategies built once: building them per draw is slow) ----------
 
 
 def plain(alphabet: str, min_size: int = 1, max_size: int = 8) -> st.SearchStrategy[str]:
     return st.text(alphabet, min_size=min_size, max_size=max_size)
 
 
-@st.composite
-def bracketed(draw: st.DrawFn) -> str:
-    """An inner parenthesis, like (不含6亩): never a unit keyword inside."""
-    opener, closer = draw(st.sampled_from([("(", ")"), ("（", "）")]))
-    return opener + draw(plain(CJK + ASCII + "、", 1, 6)) + closer
+def choice(*options: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(options)
 
 
-@st.composite
-def rich(draw: st.DrawFn, alphabet: str, max_chunks: int = 4) -> str:
-    chunks = draw(st.lists(st.one_of(plain(alphabet), bracketed()), min_size=1, max_size=max_chunks))
-    return "".join(chunks)
+# An inner parenthesis, like (不含6亩): never a unit keyword inside.
+BRACKETED = st.builds(
+    lambda pair, inside: pair[0] + inside + pair[1],
+    st.sampled_from([("(", ")"), ("（", "）")]),
+    plain(CJK + ASCII + "、", 1, 6),
+)
 
 
-unit_names = st.one_of(
-    st.sampled_from(["各相关单位", "各街镇", "区府办", "区科委", "区市场监管局"]),
+def rich(alphabet: str, max_chunks: int = 4) -> st.SearchStrategy[str]:
+    chunk = st.one_of(plain(alphabet), BRACKETED)
+    return st.lists(chunk, min_size=1, max_size=max_chunks).map("".join)
+
+
+BODY_TEXT = rich(CJK + ASCII + MARKS + "。")
+TITLE_TEXT = rich(CJK + ASCII + "，、“”")
+SECTION_TEXT = rich(CJK + ASCII + "，、“”", max_chunks=2)
+UNIT_NAMES = st.one_of(
+    choice("各相关单位", "各街镇", "区府办", "区科委", "区市场监管局"),
     st.builds(
         lambda middle, suffix: "区" + middle + suffix,
         plain(CJK, 1, 4),
-        st.sampled_from(["局", "办", "委", "中心", "服务中心"]),
+        choice("局", "办", "委", "中心", "服务中心"),
     ),
 )
+SPACE = st.sampled_from(SPACES)
+INDENT = choice("", "", " ", "\u3000\u3000")
+BLANK_LINES = st.lists(choice("", "  ", "\u3000"), max_size=1)
+PICKS = st.lists(st.integers(0, 10_000), max_size=3)  # positions, taken modulo the choices
+UNIT_SEPARATOR = choice("、", "，", ",", "；", ";", " 、 ", "、\u3000")
+GROUP_SEPARATOR = choice(",", "，", ";", "；", " ; ")
+COLON = choice(":", "：", " : ", "")
+DATES = st.none() | st.dates(datetime.date(1990, 1, 1), datetime.date(2099, 12, 31))
+ISSUERS = st.lists(
+    choice("中共上海市普陀区委办公室", "上海市普陀区人民政府办公室", "上海市普陀区财政局"),
+    max_size=2,
+    unique=True,
+)
+TITLES = st.one_of(st.just(""), plain(CJK, 2, 10).map(lambda text: text + "行动方案"))
+PREAMBLES = st.one_of(st.just(""), BODY_TEXT.map(lambda text: "为" + text + "："))
 
 
 @dataclass
@@ -95,9 +117,8 @@ class Written:
     def add(self, draw: st.DrawFn, head: str, body: str) -> None:
         for index, chunk in enumerate(wrap(draw, body)):
             line = (head if index == 0 else "") + sprinkle(draw, chunk)
-            self.lines.append(draw(st.sampled_from(["", " ", "\u3000\u3000"])) + line)
-        for _ in range(draw(st.integers(0, 1))):
-            self.lines.append(draw(st.sampled_from(["", "  ", "\u3000"])))
+            self.lines.append(draw(INDENT) + line)
+        self.lines += draw(BLANK_LINES)
 
 
 # --- layout: wrapping and stray whitespace -----------------------------------------------
@@ -110,19 +131,21 @@ def _joinable(text: str, index: int) -> bool:
     return not (is_ascii_word(before) and is_ascii_word(after))
 
 
+def pick(draw: st.DrawFn, spots: list[int]) -> list[int]:
+    return sorted({spots[i % len(spots)] for i in draw(PICKS)}) if spots else []
+
+
 def wrap(draw: st.DrawFn, body: str) -> list[str]:
     """Cut body into lines; a line never starts with a digit, like a real wrapped measure."""
     cuts = [i for i in range(1, len(body)) if _joinable(body, i) and not body[i].isdigit()]
-    chosen = sorted(set(draw(st.lists(st.sampled_from(cuts), max_size=3)))) if cuts else []
-    edges = [0, *chosen, len(body)]
+    edges = [0, *pick(draw, cuts), len(body)]
     return [body[start:end] for start, end in zip(edges, edges[1:], strict=False)]
 
 
 def sprinkle(draw: st.DrawFn, text: str) -> str:
     """Insert stray half/full-width spaces where the parser must ignore them."""
-    spots = [i for i in range(len(text) + 1) if _joinable(text, i)]
-    for spot in sorted(set(draw(st.lists(st.sampled_from(spots), max_size=3))), reverse=True):
-        text = text[:spot] + draw(st.sampled_from(SPACES)) + text[spot:]
+    for spot in reversed(pick(draw, [i for i in range(len(text) + 1) if _joinable(text, i)])):
+        text = text[:spot] + draw(SPACE) + text[spot:]
     return text
 
 
@@ -130,56 +153,48 @@ def sprinkle(draw: st.DrawFn, text: str) -> str:
 
 
 def joined(draw: st.DrawFn, names: list[str]) -> str:
-    text = names[0]
-    for name in names[1:]:
-        text += draw(st.sampled_from(["、", "，", ",", "；", ";", " 、 ", "、\u3000"])) + name
-    return text
+    return names[0] + "".join(draw(UNIT_SEPARATOR) + name for name in names[1:])
 
 
 @st.composite
 def unit_clauses(draw: st.DrawFn) -> tuple[str, tuple[UnitRef, ...]]:
     """A units clause in one of the ways Chinese plans write it, and the units it names."""
-    colon = draw(st.sampled_from([":", "：", " : ", ""]))
-    style = draw(st.sampled_from(["responsible", "phrased", "labelled"]))
+    colon = draw(COLON)
+    style = draw(choice("responsible", "phrased", "labelled"))
     if style == "responsible":
-        names = draw(st.lists(unit_names, min_size=1, max_size=5))
-        label = draw(st.sampled_from(["责任单位", "责任部门"]))
-        content = label + colon + joined(draw, names)
+        names = draw(st.lists(UNIT_NAMES, min_size=1, max_size=5))
+        content = draw(choice("责任单位", "责任部门")) + colon + joined(draw, names)
         units = tuple(UnitRef(name, "responsible") for name in names)
     else:
-        leads = draw(st.lists(unit_names, max_size=2))
-        helpers = draw(st.lists(unit_names, min_size=0 if leads else 1, max_size=3))
+        leads = draw(st.lists(UNIT_NAMES, max_size=2))
+        helpers = draw(st.lists(UNIT_NAMES, min_size=0 if leads else 1, max_size=3))
         if style == "phrased":
             parts = [joined(draw, leads) + "牵头"] if leads else []
             parts += [joined(draw, helpers) + "配合"] if helpers else []
         else:
             parts = ["牵头单位" + colon + joined(draw, leads)] if leads else []
             parts += ["配合单位" + colon + joined(draw, helpers)] if helpers else []
-        content = draw(st.sampled_from([",", "，", ";", "；", " ; "])).join(parts)
-        units = tuple([UnitRef(n, "lead") for n in leads] + [UnitRef(n, "cooperating") for n in helpers])
-    brackets = draw(st.sampled_from(OPENERS)), draw(st.sampled_from(CLOSERS))
-    return brackets[0] + content + brackets[1] + draw(st.sampled_from(["", "", "。"])), units
+        content = draw(GROUP_SEPARATOR).join(parts)
+        units = tuple(UnitRef(n, "lead") for n in leads)
+        units += tuple(UnitRef(n, "cooperating") for n in helpers)
+    opener, closer = draw(st.sampled_from(OPENERS)), draw(st.sampled_from(CLOSERS))
+    return opener + content + closer + draw(choice("", "", "。")), units
+
+
+UNIT_CLAUSES = unit_clauses()
+CATEGORY_UNITS = st.one_of(st.just(("", None)), UNIT_CLAUSES)
 
 
 # --- whole documents --------------------------------------------------------------------
 
 
 def write_header(draw: st.DrawFn, out: Written) -> tuple[str, tuple[str, ...], datetime.date | None, str]:
-    issuers = draw(
-        st.lists(
-            st.sampled_from(["中共上海市普陀区委办公室", "上海市普陀区人民政府办公室", "上海市普陀区财政局"]),
-            max_size=2,
-            unique=True,
-        )
-    )
-    issued_on = draw(st.none() | st.dates(datetime.date(1990, 1, 1), datetime.date(2099, 12, 31)))
-    title = draw(st.one_of(st.just(""), plain(CJK, 2, 10).map(lambda t: t + "行动方案")))
-    preamble = draw(st.one_of(st.just(""), rich(CJK + ASCII + MARKS + "。").map(lambda t: t + "：")))
-    preamble = preamble if not preamble[:1].isdigit() else "为" + preamble
-    if title:
+    issuers, issued_on = draw(ISSUERS), draw(DATES)
+    title, preamble = draw(TITLES), draw(PREAMBLES)
+    if title:  # addressees and cover letter: dropped by the parser
         out.lines += ["各部、委、办、局,各街道、镇:", f"《{title}》已经区政府同意,现印发给你们。"]
     if len(issuers) == 2 and draw(st.booleans()):
-        out.lines.append(issuers[0] + draw(st.sampled_from(SPACES)) + issuers[1])
+        out.lines.append(issuers[0] + draw(SPACE) + issuers[1])
     else:
         out.lines += issuers
     if issued_on is not None:
@@ -194,24 +209,23 @@ def write_header(draw: st.DrawFn, out: Written) -> tuple[str, tuple[str, ...], d
 def write_measure(
     draw: st.DrawFn, out: Written, number: int, shared: tuple[UnitRef, ...] | None
 ) -> ParsedMeasure:
-    text = draw(rich(CJK + ASCII + MARKS + "。"))
-    clause, units = draw(unit_clauses()) if shared is None or draw(st.booleans()) else ("", shared)
-    head = str(number) + draw(st.sampled_from([".", "．", "、", " . ", "、 "]))
+    text = draw(BODY_TEXT)
+    clause, units = draw(UNIT_CLAUSES) if shared is None or draw(st.booleans()) else ("", shared)
+    head = str(number) + draw(choice(".", "．", "、", " . ", "、 "))
     out.starts.append(len(out.lines) + 1)
     out.add(draw, head, text + clause)
     return ParsedMeasure(number, text, units, 0)
 
 
 def write_category(draw: st.DrawFn, out: Written, ordinal: int, first_measure: int) -> ParsedCategory:
-    title = draw(rich(CJK + ASCII + "，、“”"))
-    lead = draw(st.one_of(st.just(""), rich(CJK + ASCII + MARKS + "。")))
-    intro = draw(st.sampled_from(["具体措施:", "具体措施：", "具体措施如下：", ""]))
-    clause, shared = draw(st.one_of(st.just(("", None)), unit_clauses()))
-    place = draw(st.sampled_from(["before intro", "after intro", "own line"]))
+    title, lead = draw(TITLE_TEXT), draw(st.one_of(st.just(""), BODY_TEXT))
+    intro = draw(choice("具体措施:", "具体措施：", "具体措施如下：", ""))
+    clause, shared = draw(CATEGORY_UNITS)
+    place = draw(choice("before intro", "after intro", "own line"))
     stop = "。" if lead or draw(st.booleans()) else ""
     heading = title + stop + lead + (clause if place == "before intro" else "") + intro
     heading += clause if place == "after intro" else ""
-    opener, closer = draw(st.sampled_from(["(", "（", "( "])), draw(st.sampled_from([")", "）", " ）"]))
+    opener, closer = draw(choice("(", "（", "( ")), draw(choice(")", "）", " ）"))
     out.add(draw, opener + numeral(ordinal) + closer, heading)
     if place == "own line" and clause:
         out.add(draw, "", clause)
@@ -227,12 +241,12 @@ def written_documents(draw: st.DrawFn) -> tuple[str, ParsedDocument, list[int]]:
     title, issuers, issued_on, preamble = write_header(draw, out)
     restart = draw(st.booleans())
     sections, category, measure = [], 0, 1
-    for ordinal in range(1, draw(st.integers(1, 3)) + 1):
-        section_title = draw(rich(CJK + ASCII + "，、“”", max_chunks=2))
-        out.add(draw, numeral(ordinal) + draw(st.sampled_from(["、", ".", "．", " 、"])), section_title)
+    for ordinal in range(1, draw(st.integers(1, 2)) + 1):
+        section_title = draw(SECTION_TEXT)
+        out.add(draw, numeral(ordinal) + draw(choice("、", ".", "．", " 、")), section_title)
         category = 0 if restart else category
         categories = []
-        for _ in range(draw(st.integers(1, 3))):
+        for _ in range(draw(st.integers(1, 2))):
             category += 1
             categories.append(write_category(draw, out, category, measure))
             measure += len(categories[-1].measures)
@@ -250,15 +264,7 @@ def test_written_documents_parse_back_to_what_generated_them(
     parsed = parse_document(text)
     assert parsed == expected
     assert [measure.line for _, _, measure in parsed.measures()] == starts
-
-
-@PROPERTY_SETTINGS
-@given(written_documents())
-def test_render_document_round_trips_generated_documents(
-    written: tuple[str, ParsedDocument, list[int]],
-) -> None:
-    _, expected, _ = written
-    assert parse_document(render_document(expected)) == expected
+    assert parse_document(render_document(expected)) == expected, "render_document round trip"
 
 
 @PROPERTY_SETTINGS

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from channels.wechat.formatting import EMPTY_REPLY, MAX_REPLY_BYTES, format_reply
+from channels.wechat.formatting import EMPTY_REPLY, MAX_REPLY_BYTES, MORE_HINT, format_reply
 
 WECHAT_LIMIT_BYTES = 2048
 
@@ -118,3 +118,22 @@ def test_a_single_huge_line_is_cut_to_the_limit() -> None:
 def test_any_reply_fits_the_byte_limit(texts: list[str], max_bytes: int) -> None:
     reply = format_reply([{"text": t} for t in texts], max_bytes=max_bytes)
     assert reply and len(reply.encode("utf-8")) <= max_bytes <= WECHAT_LIMIT_BYTES
+
+
+@given(
+    st.lists(st.text(alphabet="营商环境措施税ab12", min_size=1, max_size=300), max_size=15),
+    st.integers(200, WECHAT_LIMIT_BYTES),
+)
+# Two lines fit exactly, but not with the pointer: the pointer must still be whole.
+@example(lines=["营" * 50, "营" * 49, "营" * 50], max_bytes=300)
+def test_a_cut_reply_keeps_whole_leading_lines_and_a_complete_pointer(lines, max_bytes) -> None:
+    reply = format_reply([{"text": line} for line in lines], max_bytes=max_bytes)
+    if len("\n".join(lines).encode()) <= max_bytes:
+        assert reply == ("\n".join(lines) or EMPTY_REPLY)
+        return
+    *kept, pointer = reply.splitlines()
+    assert pointer == MORE_HINT
+    if kept == lines[: len(kept)]:
+        return
+    # Only a first line longer than the whole budget may itself be cut.
+    assert len(kept) == 1 and lines[0].startswith(kept[0])

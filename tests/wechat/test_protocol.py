@@ -12,12 +12,15 @@ from channels.wechat.protocol import (
     StaleRequest,
     WeChatProtocol,
     dedupe_key,
+    is_event,
+    resolve_setting,
 )
 
 from .wechat_sim import (
     ACCOUNT,
     WeChatSim,
     event_xml,
+    image_xml,
     new_aes_key,
     sha1_signature,
     text_xml,
@@ -181,3 +184,35 @@ def test_retries_share_a_dedupe_key_and_other_messages_do_not(protocol, sim) -> 
     assert subscribe == key(event_xml("subscribe", openid="oA", create_time=100))
     assert subscribe != key(event_xml("subscribe", openid="oB", create_time=100))
     assert subscribe != key(event_xml("subscribe", openid="oA", create_time=101))
+
+
+@pytest.mark.parametrize(
+    "credentials, expected",
+    [
+        ({"token": "from-yaml"}, "from-yaml"),
+        ({"token": 123456}, "123456"),  # an unquoted number in YAML
+        ({"token": ""}, "from-env"),  # ${WECHAT_TOKEN} set to "" by the environment
+        ({"token": "${WECHAT_TOKEN}"}, "from-env"),  # quoted, so Rasa left it alone
+        ({}, "from-env"),
+    ],
+)
+def test_credentials_fall_back_to_the_environment(credentials, expected) -> None:
+    environ = {"WECHAT_TOKEN": "from-env"}
+    assert resolve_setting(credentials, "token", "WECHAT_TOKEN", environ) == expected
+
+
+def test_unset_credential_is_none() -> None:
+    assert resolve_setting({"aes_key": " "}, "aes_key", "WECHAT_AES_KEY", {}) is None
+
+
+@pytest.mark.parametrize(
+    "xml, expected",
+    [
+        (event_xml("subscribe", openid="oA"), True),
+        (event_xml("user_info_modified", openid="oA"), True),  # unknown to wechatpy
+        (text_xml("你好", msg_id=8, openid="oA"), False),
+        (image_xml(msg_id=9, openid="oA"), False),
+    ],
+)
+def test_events_are_told_apart_from_messages(protocol, sim, xml: str, expected: bool) -> None:
+    assert is_event(protocol.parse(sim.query(), xml.encode()).message) is expected

@@ -134,3 +134,10 @@ def test_retried_msgid_is_answered_once_with_the_same_reply(client, rasa_wechat)
     assert [e["text"] for e in user_turns] == ["报税有什么优惠"]
     assert user_turns[0]["input_channel"] == "wechat"
     assert user_turns[0]["metadata"]["wechat"]["msg_id"] == msg_id
+
+
+def test_typed_intent_syntax_is_not_an_intent(client, rasa_wechat) -> None:
+    ask(client, rasa_wechat, '/more{"x": 1}', openid="oInjector")
+    tracker = client.get("/conversations/oInjector/tracker").json()
+    user_turn = [e for e in tracker["events"] if e["event"] == "user"][-1]
+    assert user_turn["text"] == 'more{"x": 1}'

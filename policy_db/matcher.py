@@ -14,6 +14,8 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from policy_db.catalog import MeasureView
 from policy_db.text import PolicyTokenizer, char_bigrams, normalize
 
@@ -26,16 +28,6 @@ TOPIC_BONUS = 0.06
 UNIT_BONUS = 0.08
 K1, B = 1.2, 0.5
 MIX = {"coverage": 0.45, "examples": 0.35, "relevance": 0.20}
-
-
-def _explained(word: str, members: set[str], present: set[str]) -> float:
-    """1 when the word or a synonym occurs; else the share of its character pairs that occur."""
-    if members & present:
-        return 1.0
-    pairs = ["#" + p for p in char_bigrams(word)]
-    if not pairs:
-        return 0.0
-    return PARTIAL_CREDIT * sum(p in present for p in pairs) / len(pairs)
 
 
 @dataclass
@@ -98,6 +90,38 @@ class MatchIndex:
                 sat = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / avg_len))
                 self.postings[term].append((i, sat))
         self._index_examples()
+        self._freeze()
+
+    def _freeze(self) -> None:
+        """Turn postings into numpy arrays so a query costs a few vector operations per term."""
+        self.n = len(self.measures)
+        self.post_ids = {t: np.fromiter((d for d, _ in p), np.int32, len(p))
+                         for t, p in self.postings.items()}
+        self.post_vals = {t: np.fromiter((v for _, v in p), np.float64, len(p))
+                          for t, p in self.postings.items()}
+        self.ex_ids = {t: np.fromiter((e for e, _ in p), np.int32, len(p))
+                       for t, p in self.example_postings.items()}
+        self.ex_vals = {t: np.fromiter((v for _, v in p), np.float64, len(p))
+                        for t, p in self.example_postings.items()}
+        owners = np.asarray(self.example_owner, dtype=np.int32)
+        self.ex_count = len(owners)
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
+        self.ex_starts, self.ex_start_owner = starts, owners[starts] if len(owners) else owners
+        self._masks: dict[tuple[str, str], np.ndarray] = {}
+        self.postings.clear()
+        self.example_postings.clear()
+
+    def _mask(self, kind: str, key: str) -> np.ndarray:
+        """Cached boolean mask of measures in a topic's categories or with a unit."""
+        cached = self._masks.get((kind, key))
+        if cached is None:
+            if kind == "topic":
+                keys = self.topic_categories.get(key, set())
+                flags = [m.category_key in keys for m in self.measures]
+            else:
+                flags = [key in m.unit_names for m in self.measures]
+            cached = self._masks[(kind, key)] = np.asarray(flags, dtype=bool)
+        return cached
 
     def _features(self, text: str) -> Counter[str]:
         tokens = self.tokenizer.tokens(text)
@@ -150,61 +174,84 @@ class MatchIndex:
         return result
 
     def rank(self, question: str, *, limit: int = 10, topic: str | None = None,
-             unit: str | None = None, allowed: set[int] | None = None) -> list[Match]:
-        """Measures for the question, best first, with calibrated scores."""
+             unit: str | None = None, allowed: set[int] | None = None,
+             min_score: float = 0.0) -> tuple[list[Match], int]:
+        """The best `limit` measures scoring at least `min_score`, and how many reach it."""
         query = self.query_terms(question)
-        if not query.groups:
-            return []
-        relevance: dict[int, float] = defaultdict(float)
-        present: dict[int, set[str]] = defaultdict(set)
+        if not query.groups or not self.n:
+            return [], 0
+        relevance = np.zeros(self.n)
         for term, weight in query.weights.items():
-            idf = self.idf.get(term)
-            if idf is None:
-                continue
-            for doc, sat in self.postings.get(term, ()):
-                relevance[doc] += weight * idf * sat
-                present[doc].add(term)
-        example_sim = self._example_similarity(query)
-        candidates = set(relevance) | set(example_sim)
+            ids = self.post_ids.get(term)
+            if ids is not None:
+                relevance[ids] += weight * self.idf[term] * self.post_vals[term]
+        coverage = self._coverage(query)
+        examples = self._example_similarity(query)
+        candidates = (relevance > 0) | (examples > 0)
         if allowed is not None:
-            candidates &= allowed
-        if not candidates:
-            return []
-        best = max(relevance[d] for d in candidates) or 1.0
-        total = sum(self._group_idf(g) for g in query.groups)
-        topic_keys = self.topic_categories.get(topic or "", set())
-        matches = []
-        for doc in candidates:
-            terms = present[doc]
-            covered = sum(self._group_idf(g) * _explained(g, members, terms)
-                          for g, members in query.groups.items())
-            score = (MIX["coverage"] * covered / total + MIX["examples"] * example_sim.get(doc, 0.0)
-                     + MIX["relevance"] * relevance[doc] / best)
-            measure = self.measures[doc]
-            if measure.category_key in topic_keys:
-                score += TOPIC_BONUS
-            if unit and unit in measure.unit_names:
-                score += UNIT_BONUS
-            matched = tuple(sorted(t for t in terms if t[0] != "#"))
-            matches.append(Match(measure.view, min(1.0, score), matched))
-        matches.sort(key=lambda m: (-m.score, m.measure.document_id, m.measure.number))
-        return matches[:limit]
+            mask = np.zeros(self.n, dtype=bool)
+            mask[list(allowed)] = True
+            candidates &= mask
+        if not candidates.any():
+            return [], 0
+        best = relevance[candidates].max() or 1.0
+        total_idf = sum(self._group_idf(g) for g in query.groups)
+        score = (MIX["coverage"] * coverage / total_idf + MIX["examples"] * examples
+                 + MIX["relevance"] * relevance / best)
+        if topic:
+            score = score + TOPIC_BONUS * self._mask("topic", topic)
+        if unit:
+            score = score + UNIT_BONUS * self._mask("unit", unit)
+        score = np.minimum(score, 1.0)
+        score[~candidates] = -1.0
+        above = np.flatnonzero(score >= min_score)
+        order = above[np.lexsort((above, -score[above]))][:limit]
+        words = [t for t in query.weights if t[0] != "#" and t in self.post_ids]
+        matches = [Match(self.measures[i].view, float(score[i]),
+                         tuple(sorted(t for t in words if self._has(t, int(i))))) for i in order]
+        return matches, len(above)
+
+    def _has(self, term: str, doc: int) -> bool:
+        ids = self.post_ids[term]
+        return bool(len(ids) and ids[min(np.searchsorted(ids, doc), len(ids) - 1)] == doc)
+
+    def _coverage(self, query: QueryTerms) -> np.ndarray:
+        """Per measure, the idf-weighted share of the question's words it explains."""
+        coverage = np.zeros(self.n)
+        for word, members in query.groups.items():
+            full = np.zeros(self.n, dtype=bool)
+            for member in members:
+                ids = self.post_ids.get(member)
+                if ids is not None:
+                    full[ids] = True
+            weight = self._group_idf(word)
+            coverage += weight * full
+            pairs = ["#" + p for p in char_bigrams(word)]
+            if pairs:
+                found = np.zeros(self.n)
+                for pair in pairs:
+                    ids = self.post_ids.get(pair)
+                    if ids is not None:
+                        found[ids] += 1
+                coverage += weight * PARTIAL_CREDIT * (found / len(pairs)) * ~full
+        return coverage
 
     def _group_idf(self, word: str) -> float:
         # Unknown words weigh less: colloquial filler the stopword list missed should not
         # sink a question, while a question of only unknown words still scores near zero.
         return self.idf.get(word, self.unknown_idf)
 
-    def _example_similarity(self, query: QueryTerms) -> dict[int, float]:
+    def _example_similarity(self, query: QueryTerms) -> np.ndarray:
+        """Per measure, the best cosine between the question and one of its example questions."""
+        best = np.zeros(self.n)
+        if not self.ex_count:
+            return best
         # Bigram weights are applied inside _tfidf, as for the examples themselves.
         vector = self._tfidf({t: 1.0 if t[0] == "#" else w for t, w in query.weights.items()})
-        dots: dict[int, float] = defaultdict(float)
+        dots = np.zeros(self.ex_count)
         for term, value in vector.items():
-            for example, weight in self.example_postings.get(term, ()):
-                dots[example] += value * weight
-        best: dict[int, float] = {}
-        for example, dot in dots.items():
-            owner = self.example_owner[example]
-            if dot > best.get(owner, 0.0):
-                best[owner] = dot
+            ids = self.ex_ids.get(term)
+            if ids is not None:
+                dots[ids] += value * self.ex_vals[term]
+        best[self.ex_start_owner] = np.maximum.reduceat(dots, self.ex_starts)
         return best

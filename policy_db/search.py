@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from policy_db.catalog import MeasureView, active_measures, current_revision, measure_view
@@ -21,6 +22,7 @@ from policy_db.matcher import IndexedMeasure, Match, MatchIndex
 from policy_db.models import Category, ResponsibleUnit, Stopword, Synonym
 from policy_db.text import PolicyTokenizer, find_measure_number, normalize, quoted_terms
 
+REVISION_QUERY = sql_text("SELECT revision FROM catalog_revision WHERE id = 1")
 SearchKind = Literal["number", "unit", "search", "browse"]
 # Words that, next to a unit's name, ask what the unit is responsible for.
 DUTY_WORDS = set(["负责", "管", "管理", "主管", "分管", "哪些", "什么", "措施", "事", "事情", "事项", "职责", "工作", "帮", "帮忙", "做", "干", "业务", "政策", "内容", "条", "有", "能", "可以", "我们", "方面", "的", "吗", "呢", "具体", "主要", "都", "部门", "单位"])
@@ -60,21 +62,26 @@ class PolicySearch:
         self._index: MatchIndex | None = None
         self._revision = -1
         self._units: dict[str, str] = {}
+        self._aliases: list[str] = []
         self._tokenizer: PolicyTokenizer | None = None
         self.last_build_seconds = 0.0
 
     # --- freshness -------------------------------------------------------------------------
     def index(self) -> MatchIndex:
         """The index for the current catalogue revision, rebuilt if the data changed."""
-        with self.database.session() as session:
-            revision = current_revision(session)
-            if self._index is not None and revision == self._revision:
-                return self._index
-            with self._lock:
-                if self._index is None or revision != self._revision:
-                    self._rebuild(session, revision)
+        revision = self._read_revision()
+        if self._index is not None and revision == self._revision:
+            return self._index
+        with self._lock, self.database.session() as session:
+            if self._index is None or revision != self._revision:
+                self._rebuild(session, current_revision(session))
         assert self._index is not None
         return self._index
+
+    def _read_revision(self) -> int:
+        # One indexed single-row read per question: cheap enough to keep every process current.
+        with self.database.engine.connect() as connection:
+            return connection.execute(REVISION_QUERY).scalar() or 0
 
     def _rebuild(self, session: Session, revision: int) -> None:
         started = time.perf_counter()
@@ -97,6 +104,7 @@ class PolicySearch:
         for u in units:
             for alias in u.aliases or []:
                 unit_names.setdefault(normalize(alias), u.name)
+        self._aliases = sorted(unit_names, key=len, reverse=True)
         self._index, self._units, self._revision = index, unit_names, revision
         self.last_build_seconds = time.perf_counter() - started
 
@@ -112,8 +120,11 @@ class PolicySearch:
     def resolve_unit(self, text: str) -> str | None:
         """The canonical name of the unit a text mentions (税务局 → 区税务局), longest mention first."""
         self.index()
+        return self._find_unit(text)
+
+    def _find_unit(self, text: str) -> str | None:
         text = normalize(text)
-        for alias in sorted(self._units, key=len, reverse=True):
+        for alias in self._aliases:
             if alias in text:
                 return self._units[alias]
         return None
@@ -123,7 +134,7 @@ class PolicySearch:
                topic: str | None = None) -> SearchResult:
         """Answer a question: a measure number, a unit's duties, or ranked matching measures."""
         index = self.index()
-        unit_name = self.resolve_unit(unit) if unit else None
+        unit_name = self._find_unit(unit) if unit else None
         allowed = self._allowed(index, unit_name, category, document_id)
         question = question.strip()
         number = find_measure_number(question) if question else None
@@ -132,7 +143,7 @@ class PolicySearch:
                     if m.view.number == number and (allowed is None or i in allowed)]
             return SearchResult("number", [Match(m.view, 1.0) for m in hits][:limit], len(hits),
                                 bool(hits), measure_number=number)
-        mentioned = self.resolve_unit(question) if question else None
+        mentioned = self._find_unit(question) if question else None
         if mentioned and self._asks_for_duties(index, question):
             return self._unit_duties(index, mentioned, allowed, limit, offset)
         if not question:
@@ -140,19 +151,19 @@ class PolicySearch:
                     if allowed is None or i in allowed]
             return SearchResult("browse", rows[offset : offset + limit], len(rows), True,
                                 unit=unit_name)
-        ranked = index.rank(question, limit=10_000, topic=topic, unit=mentioned, allowed=allowed)
-        confident = [m for m in ranked if m.score >= self.threshold]
-        terms = sorted({t for m in confident[:3] for t in m.matched_terms})
-        return SearchResult("search", confident[offset : offset + limit], len(confident),
-                            bool(confident), unit=mentioned, terms=terms)
+        ranked, total = index.rank(question, limit=offset + limit, topic=topic, unit=mentioned,
+                                   allowed=allowed, min_score=self.threshold)
+        terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
+        return SearchResult("search", ranked[offset:], total, bool(total), unit=mentioned,
+                            terms=terms)
 
     def best_guess(self, question: str, *, topic: str | None = None, limit: int = 3) -> list[Match]:
         """Ranked measures below the confidence bar too (for suggestions, never as an answer)."""
-        return self.index().rank(question, limit=limit, topic=topic)
+        return self.index().rank(question, limit=limit, topic=topic)[0]
 
     def _asks_for_duties(self, index: MatchIndex, question: str) -> bool:
         text = normalize(question)
-        for alias in sorted(self._units, key=len, reverse=True):
+        for alias in self._aliases:
             text = text.replace(alias, " ")
         return all(t in DUTY_WORDS or len(t) == 1 for t in index.tokenizer.tokens(text))
 
@@ -238,7 +249,8 @@ def match_profile(search: PolicySearch, *, enterprise_type: str, need: str, stag
     """Measures for an enterprise profile: the need's matches, favouring those tagged for its type."""
     index = search.index()
     query = " ".join(w for w in (need, stage_words) if w)
-    ranked = {(m.measure.document_id, m.measure.number): m for m in index.rank(query, limit=200)} if query else {}
+    found = index.rank(query, limit=200)[0] if query else []
+    ranked = {(m.measure.document_id, m.measure.number): m for m in found}
     scored: list[Match] = []
     for indexed in index.measures:
         base = ranked.get((indexed.view.document_id, indexed.view.number))

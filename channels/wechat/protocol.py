@@ -88,7 +88,7 @@ class WeChatProtocol:
             # mode cannot work without it (every message would fail as InvalidAppId).
             raise ValueError("safe mode (aes_key) also needs the account's appid")
         self.token = token
-        self._crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+        self._crypto = _crypto(token, aes_key, appid) if aes_key else None
         self._max_clock_skew = max_clock_skew
         self._clock = clock
 
@@ -153,6 +153,13 @@ class WeChatProtocol:
             return xml
         timestamp = str(int(self._clock()))
         return self._crypto.encrypt_message(xml, incoming.nonce, timestamp)
+
+
+def _crypto(token: str, aes_key: str, appid: str | None) -> WeChatCrypto:
+    try:
+        return WeChatCrypto(token, aes_key, appid)
+    except (AssertionError, ValueError) as exc:  # wechatpy asserts a 32-byte key
+        raise ValueError("aes_key must be the 43-character EncodingAESKey") from exc
 
 
 def is_event(message: BaseMessage) -> bool:

@@ -173,6 +173,12 @@ def test_safe_mode_needs_appid() -> None:
         WeChatProtocol(TOKEN, new_aes_key())
 
 
+@pytest.mark.parametrize("aes_key", ["too-short", new_aes_key() + "A", "!" * 43])
+def test_a_malformed_aes_key_is_refused_clearly(aes_key: str) -> None:
+    with pytest.raises(ValueError, match="43-character"):
+        WeChatProtocol(TOKEN, aes_key, APPID)
+
+
 def test_retries_share_a_dedupe_key_and_other_messages_do_not(protocol, sim) -> None:
     def key(xml: str) -> str:
         return dedupe_key(protocol.parse(sim.query(), xml.encode()).message)

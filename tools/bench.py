@@ -1,0 +1,206 @@
+"""`make bench`: search latency (100 and 10,000 measures, SQLite and PostgreSQL) next to a plain
+BM25 baseline measured in the same run, then the bot's REST round trip and throughput.
+
+Prints figures; asserts nothing. Options: --skip-bot, --skip-postgres, --synthetic N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import jieba
+import sqlalchemy as sa
+from rank_bm25 import BM25Okapi
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from policy_db.catalog import active_measures  # noqa: E402
+from policy_db.config import Settings  # noqa: E402
+from policy_db.evaluation import Answer, evaluate, load_items, matcher_answer  # noqa: E402
+from policy_db.ingest import import_document  # noqa: E402
+from policy_db.parser import ParsedCategory, ParsedDocument, ParsedMeasure, ParsedSection, UnitRef  # noqa: E402
+from policy_db.runtime import Runtime, build_runtime, prepare_database  # noqa: E402
+from tools.stack import Stack  # noqa: E402
+
+EVAL_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    """p50, p95, p99 in milliseconds."""
+    ordered = sorted(samples)
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return pick(0.50), pick(0.95), pick(0.99)
+
+
+def runtime_for(url: str, tmp: Path) -> Runtime:
+    settings = Settings(database_url=url, dictionary_path=tmp / "userdict.txt")
+    runtime = build_runtime(settings)
+    prepare_database(runtime)
+    return runtime
+
+
+def synthetic_document(runtime: Runtime, size: int, seed: int = 7) -> ParsedDocument:
+    """A plan of `size` measures recombined from the seed's clauses and units."""
+    rng = random.Random(seed)
+    with runtime.database.session() as session:
+        measures = active_measures(session)
+        clauses = [c for m in measures for c in m.text.replace("。", ",").split(",") if len(c) > 4]
+        units = sorted({u for m in measures for u in m.unit_names})
+    categories, number = [], 1
+    per_category = 50
+    for ordinal in range(1, size // per_category + 1):
+        items = []
+        for _ in range(per_category):
+            text = ",".join(rng.sample(clauses, 3)) + "。"
+            refs = tuple(UnitRef(u, "responsible") for u in rng.sample(units, rng.randint(1, 3)))
+            items.append(ParsedMeasure(number, text, refs, 0))
+            number += 1
+        categories.append(ParsedCategory(ordinal, f"合成类别{ordinal}", "合成", tuple(items), 0))
+    sections = tuple(ParsedSection(i + 1, f"合成部分{i + 1}", tuple(categories[i * 20:(i + 1) * 20]), 0)
+                     for i in range((len(categories) + 19) // 20))
+    return ParsedDocument("合成行动方案", (), None, "", sections)
+
+
+def time_search(runtime: Runtime, questions: list[str], rounds: int = 3) -> list[float]:
+    runtime.search.index()
+    samples = []
+    for _ in range(rounds):
+        for question in questions:
+            started = time.perf_counter()
+            runtime.search.search(question, limit=10)
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+class Bm25Baseline:
+    """rank-bm25 over plain jieba tokens of the measure text."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        with runtime.database.session() as session:
+            measures = active_measures(session)
+            self.numbers = [m.number for m in measures]
+            self.units = [m.unit_names for m in measures]
+            self.bm25 = BM25Okapi([jieba.lcut(m.text) for m in measures])
+
+    def answer(self, question: str) -> Answer:
+        scores = self.bm25.get_scores(jieba.lcut(question))
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])[:5]
+        order = [i for i in order if scores[i] > 0]
+        return Answer([self.numbers[i] for i in order], self.units[order[0]] if order else [])
+
+
+def bench_search(url: str, label: str, synthetic: int, questions: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = runtime_for(url, Path(tmp))
+        items = load_items(EVAL_FILE)
+        ours = evaluate(items, matcher_answer(runtime.search))
+        baseline = Bm25Baseline(runtime)
+        theirs = evaluate(items, baseline.answer)
+        p50, p95, _ = percentiles(time_search(runtime, questions))
+        b_samples = []
+        for q in questions * 3:
+            started = time.perf_counter()
+            baseline.answer(q)
+            b_samples.append(time.perf_counter() - started)
+        b50, b95, _ = percentiles(b_samples)
+        print(f"[{label}] 100 measures: search p50 {p50:.2f} ms, p95 {p95:.2f} ms | "
+              f"BM25 p50 {b50:.2f} ms, p95 {b95:.2f} ms | time ratio p95 ours/BM25 {p95 / b95:.2f}")
+        print(f"[{label}] dev set: ours top-1 {ours.top1:.3f} top-3 {ours.top3:.3f} "
+              f"oos {ours.oos_rejection} | BM25 top-1 {theirs.top1:.3f} top-3 {theirs.top3:.3f} "
+              f"oos {theirs.oos_rejection} | top-1 ratio {ours.top1 / max(theirs.top1, 1e-9):.2f}")
+        with runtime.database.session() as session:
+            import_document(session, synthetic_document(runtime, synthetic), slug="synthetic",
+                            source_text="")
+        started = time.perf_counter()
+        runtime.search.index()
+        build = time.perf_counter() - started
+        p50, p95, _ = percentiles(time_search(runtime, questions))
+        baseline = Bm25Baseline(runtime)
+        b_samples = []
+        for q in questions:
+            started = time.perf_counter()
+            baseline.answer(q)
+            b_samples.append(time.perf_counter() - started)
+        b50, b95, _ = percentiles(b_samples)
+        print(f"[{label}] {synthetic + 100} measures: index build {build:.1f} s, search p50 {p50:.2f} ms, "
+              f"p95 {p95:.2f} ms | BM25 p50 {b50:.2f} ms, p95 {b95:.2f} ms | ratio {p95 / b95:.2f}")
+        runtime.database.dispose()
+
+
+def postgres_schema() -> tuple[str, sa.Engine, str]:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    return f"{POSTGRES}?options=-csearch_path%3D{schema}", engine, schema
+
+
+async def bot_round_trips(url: str, messages: list[str], concurrency: int) -> tuple[list[float], float]:
+    """Send each message from its own sender, `concurrency` at a time; latencies and msgs/s."""
+    samples: list[float] = []
+    queue = list(messages)
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async def worker() -> None:
+            while queue:
+                text = queue.pop()
+                started = time.perf_counter()
+                reply = await client.post("/webhooks/rest/webhook",
+                                          json={"sender": f"bench-{uuid.uuid4().hex}", "message": text})
+                reply.raise_for_status()
+                samples.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return samples, len(samples) / elapsed
+
+
+def bench_bot(questions: list[str]) -> None:
+    with Stack(rasa_port=5105, action_port=5155, app_port=8100, log_dir=ROOT / "var" / "log") as stack:
+        asyncio.run(bot_round_trips(stack.rasa_url, questions[:10], 2))  # warm-up
+        policy, _ = asyncio.run(bot_round_trips(stack.rasa_url, questions * 2, 1))
+        greet, _ = asyncio.run(bot_round_trips(stack.rasa_url, ["你好"] * len(questions) * 2, 1))
+        p50, p95, _ = percentiles(policy)
+        g50, g95, _ = percentiles(greet)
+        print(f"[bot] REST round trip: policy question p50 {p50:.0f} ms, p95 {p95:.0f} ms | "
+              f"greeting p50 {g50:.0f} ms, p95 {g95:.0f} ms | ratio p95 {p95 / g95:.2f}")
+        for concurrency in (8, 32):
+            samples, rate = asyncio.run(bot_round_trips(stack.rasa_url, questions * 3, concurrency))
+            c50, c95, _ = percentiles(samples)
+            print(f"[bot] {concurrency} concurrent senders: {rate:.1f} msgs/s, p50 {c50:.0f} ms, "
+                  f"p95 {c95:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--synthetic", type=int, default=9900)
+    parser.add_argument("--skip-bot", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    questions = [i.q for i in load_items(EVAL_FILE)]
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_search(f"sqlite:///{tmp}/bench.db", "sqlite", args.synthetic, questions)
+    if not args.skip_postgres:
+        url, engine, schema = postgres_schema()
+        try:
+            bench_search(url, "postgres", args.synthetic, questions)
+        finally:
+            with engine.begin() as connection:
+                connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    if not args.skip_bot:
+        bench_bot(questions)
+
+
+if __name__ == "__main__":
+    main()

@@ -23,10 +23,10 @@ console = Console()
 
 
 @app.command()
-def init() -> None:
+def init(export: bool = typer.Option(True, help="also export the jieba dictionary")) -> None:
     """Migrate the database, seed it when empty, export the jieba dictionary."""
     runtime = build_runtime()
-    reports = prepare_database(runtime)
+    reports = prepare_database(runtime, export_dict=export)
     for report in reports:
         console.print(f"seeded {report.slug}: {len(report.created)} measures")
     console.print(f"database ready: {runtime.settings.database_url}")

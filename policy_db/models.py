@@ -230,3 +230,18 @@ class Rating(Base):
     measures: Mapped[list[Any]] = mapped_column(default=list)
     topic: Mapped[str] = mapped_column(String(60), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ChatMessage(Base):
+    """One message of a widget conversation, kept so the history survives a reload."""
+
+    __tablename__ = "chat_message"
+    __table_args__ = (UniqueConstraint("sender_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(120), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(80))
+    reply_to: Mapped[int | None] = mapped_column(ForeignKey("chat_message.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(10))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

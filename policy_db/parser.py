@@ -4,7 +4,8 @@ Pure text in, frozen dataclasses out; no database. The rules, line by line (blan
 are skipped, every line is stripped of whitespace, full-width spaces included):
 
 * ``一、标题`` (一…九十九, then 、 . or ．) starts a section; ``(一)``/``（一）`` a category;
-  ``12.`` ``12．`` ``12、`` a measure (``3.5亿`` is a decimal, not measure 3).
+  ``12.`` ``12．`` ``12、`` a measure. ``3.5亿`` at a line start is a decimal continuing the
+  line above, unless 3 is the next measure number due (then it is measure 3: "5亿…").
 * Header: the lines before the first section/category/measure. ``2021年3月5日`` gives
   ``issued_on``; a line of bodies ending in 办公室/委员会/人民政府/局/委… (several may
   share a line, split by spaces) gives ``issuers``; the title is the last remaining line
@@ -14,8 +15,8 @@ are skipped, every line is stripped of whitespace, full-width spaces included):
   line is preamble. Every header part may be missing.
 * Wrapped lines: any other line continues the heading or measure above it and is joined
   to it — except after a measure that already ends with its units clause, where the line
-  is reported as stray (unless it holds only the 。 closing that clause). Whitespace is then dropped, except one space between two ASCII
-  letters/digits.
+  is reported as stray (unless it holds only the 。 closing that clause). Whitespace is
+  then dropped, except one space between two ASCII letters/digits ("Open Data").
 * A measure's units are its trailing bracketed clause naming 责任单位/牵头/配合 (see
   ``parser_units``); inner brackets are text. Category-level units: when a category
   heading — after joining its wrapped lines, so including a units line placed directly
@@ -23,11 +24,13 @@ are skipped, every line is stripped of whitespace, full-width spaces included):
   without a clause of its own gets those units. A units line placed after a measure
   belongs to that measure. ParsedCategory does not keep them.
 * Heading text: category title is the text before the first 。, lead the rest, minus a
-  trailing 具体措施: or 具体措施如下:.
+  trailing 具体措施: or 具体措施如下:. A section title must not hold a 。 (a paragraph).
 * Numbering: sections 一, 二, … in order; categories continue across sections or restart
   at (一) in a new section; measures 1, 2, 3, … across the whole document.
 
-``parse_document`` collects every problem before raising ``InvalidDocument``.
+``parse_document`` collects every problem before raising ``InvalidDocument``. The ``line``
+of sections, categories and measures (1-based, where each starts) is left out of equality,
+so a document equals its re-parsed canonical rendering.
 """
 
 from __future__ import annotations
@@ -68,9 +71,7 @@ _SECTION = re.compile(rf"^({_NUMERAL})\s*[、.．]\s*(.*)$")
 _CATEGORY = re.compile(rf"^[(（]\s*({_NUMERAL})\s*[)）]\s*(.*)$")
 _MEASURE = re.compile(r"^(\d+)\s*([.．、])\s*(.*)$")
 _DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
-_ISSUER = re.compile(
-    r"^[^\s,，。:：;；、]{2,40}(办公室|办公厅|委员会|人民政府|政府|局|委|办|厅|部|院|中心)$"
-)
+_ISSUER = re.compile(r"^[^\s,，。:：;；、]{2,40}(办公室|办公厅|委员会|人民政府|政府|局|委|办|厅|部|院|中心)$")
 _TITLE = re.compile(r"(方案|计划|意见|措施|通知|办法|规划|细则)([(（][^()（）]*[)）])?$")
 _SENTENCE_MARK = re.compile(r"[。,，:：;；!！?？]")
 _MEASURES_INTRO = re.compile(r"具体措施(如下)?[:：]?$")
@@ -251,9 +252,7 @@ def _units(content: str, line: int, problems: _Problems) -> tuple[UnitRef, ...] 
         return None
 
 
-def _split_units(
-    block: _Block, problems: _Problems
-) -> tuple[str, tuple[UnitRef, ...] | None, bool]:
+def _split_units(block: _Block, problems: _Problems) -> tuple[str, tuple[UnitRef, ...] | None, bool]:
     """Cut the trailing units clause off a block: (rest, units, whether a problem was found)."""
     text = join_lines(block.parts)
     failed = has_unclosed_bracket(text)
@@ -273,9 +272,7 @@ def _split_units(
 def _measure(block: _Block, problems: _Problems) -> tuple[ParsedMeasure, bool]:
     text, units, failed = _split_units(block, problems)
     if not text:
-        problems.add(
-            block.line, f"措施{block.number}内容为空，应为“{block.number}.措施内容(责任单位:…)”"
-        )
+        problems.add(block.line, f"措施{block.number}内容为空，应为“{block.number}.措施内容(责任单位:…)”")
     return ParsedMeasure(block.number, text, units or (), block.line), failed or units is not None
 
 
@@ -375,9 +372,7 @@ def render_document(doc: ParsedDocument) -> str:
     for section in doc.sections:
         lines.append(f"{_to_numeral(section.ordinal)}、{section.title}")
         for category in section.categories:
-            lines.append(
-                f"({_to_numeral(category.ordinal)}){category.title}。{category.lead}具体措施:"
-            )
+            lines.append(f"({_to_numeral(category.ordinal)}){category.title}。{category.lead}具体措施:")
             lines += [
                 f"{measure.number}.{measure.text}{render_units(measure.units)}"
                 for measure in category.measures

@@ -118,16 +118,14 @@ def parse_units(content: str) -> tuple[UnitRef, ...]:
     match = _PHRASED.match(content.strip())
     if match is None or (match["lead"] is None and match["coop"] is None):
         raise ValueError(
-            f"无法识别单位写法“{content}”，应为“责任单位:A、B”、“X牵头,Y配合”"
-            "或“牵头单位:X;配合单位:Y”"
+            f"无法识别单位写法“{content}”，应为“责任单位:A、B”、“X牵头,Y配合”或“牵头单位:X;配合单位:Y”"
         )
     leads = _names(match["lead"] or "")
     cooperating = _names(match["coop"] or "")
     if (match["lead"] is not None and not leads) or (match["coop"] is not None and not cooperating):
         raise ValueError(f"单位为空：“{content}”应在“牵头”“配合”前写明单位")
     return tuple(
-        [UnitRef(name, "lead") for name in leads]
-        + [UnitRef(name, "cooperating") for name in cooperating]
+        [UnitRef(name, "lead") for name in leads] + [UnitRef(name, "cooperating") for name in cooperating]
     )
 
 

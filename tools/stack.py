@@ -80,7 +80,9 @@ class Stack:
         }
 
     def start(self, *, only: tuple[str, ...] = ("actions", "app", "rasa")) -> None:
-        """Spawn the processes (logs to files under log_dir, or prefixed to stdout)."""
+        """Prepare the database once, then spawn the processes (logs to files or prefixed stdout)."""
+        subprocess.run([str(VENV_BIN / "policybot"), "init", "--no-export"], cwd=ROOT, env=self.env,
+                       check=True, stdout=subprocess.DEVNULL)
         for name, command in self.commands().items():
             if name in only:
                 self.start_one(name, command)

@@ -13,6 +13,7 @@ from policy_db.parser import (
     InvalidDocument,
     ParsedDocument,
     UnitRef,
+    UnitRole,
     parse_document,
     render_document,
 )
@@ -100,9 +101,7 @@ def test_seed_measure_9_ends_with_every_relevant_unit(seed: ParsedDocument) -> N
         (75, "商(协)会"),
     ],
 )
-def test_seed_inner_parentheses_stay_in_the_text(
-    seed: ParsedDocument, number: int, inner: str
-) -> None:
+def test_seed_inner_parentheses_stay_in_the_text(seed: ParsedDocument, number: int, inner: str) -> None:
     text, units = measures_by_number(seed)[number]
     assert inner in text
     assert not any("(" in name or "责任单位" in name for name in names(units))
@@ -150,9 +149,7 @@ def test_category_brackets(heading: str) -> None:
 
 @pytest.mark.parametrize("intro", ["具体措施:", "具体措施：", "具体措施如下：", ""])
 def test_category_lead_drops_the_measures_intro(intro: str) -> None:
-    doc = parse_document(
-        "\n".join([SECTION, f"(一)标题。说明一。说明二。{intro}", "1.措施(责任单位:甲)"])
-    )
+    doc = parse_document("\n".join([SECTION, f"(一)标题。说明一。说明二。{intro}", "1.措施(责任单位:甲)"]))
     assert doc.sections[0].categories[0].lead == "说明一。说明二。"
 
 
@@ -172,9 +169,9 @@ def test_section_numerals_up_to_twenty_nine_and_categories_up_to_thirty() -> Non
     lines += ["(三十)类别30", "30.措施30(责任单位:甲)"]
     doc = parse_document("\n".join(lines))
     assert [section.ordinal for section in doc.sections] == list(range(1, 30))
-    assert [
-        category.ordinal for section in doc.sections for category in section.categories
-    ] == list(range(1, 31))
+    assert [category.ordinal for section in doc.sections for category in section.categories] == list(
+        range(1, 31)
+    )
     assert doc.sections[28].title == "章节29"
 
 
@@ -182,9 +179,7 @@ def _numeral(value: int) -> str:
     digits = "一二三四五六七八九"
     tens, ones = divmod(value, 10)
     return (
-        ("" if tens < 2 else digits[tens - 1])
-        + ("十" if tens else "")
-        + (digits[ones - 1] if ones else "")
+        ("" if tens < 2 else digits[tens - 1]) + ("十" if tens else "") + (digits[ones - 1] if ones else "")
     )
 
 
@@ -260,7 +255,9 @@ def test_byte_order_mark_and_windows_line_ends() -> None:
 # --- units ------------------------------------------------------------------------------
 
 
-R, L, C = "responsible", "lead", "cooperating"
+R: UnitRole = "responsible"
+L: UnitRole = "lead"
+C: UnitRole = "cooperating"
 
 
 @pytest.mark.parametrize(
@@ -327,9 +324,7 @@ def test_units_line_after_a_measure_belongs_to_that_measure() -> None:
 @pytest.mark.parametrize("inner", ["(不含6亩)", "(政府委托)", "(涉及风貌保护及文物的项目除外)"])
 def test_trailing_parenthesis_without_unit_keyword_is_text(inner: str) -> None:
     problems = problems_of(body(f"1.措施内容{inner}"))
-    assert [(p.line, p.message) for p in problems] == [
-        (3, "措施缺少责任单位，应以“(责任单位:…)”结尾")
-    ]
+    assert [(p.line, p.message) for p in problems] == [(3, "措施缺少责任单位，应以“(责任单位:…)”结尾")]
 
 
 # --- header -----------------------------------------------------------------------------
@@ -463,9 +458,7 @@ def test_invalid_date() -> None:
     assert [p.line for p in problems] == [1]
 
 
-@pytest.mark.parametrize(
-    "text", ["", "\n\n", "普陀区行动方案\n为了营商环境。", "一、章\n(一)类。说明"]
-)
+@pytest.mark.parametrize("text", ["", "\n\n", "普陀区行动方案\n为了营商环境。", "一、章\n(一)类。说明"])
 def test_text_without_measures_is_invalid(text: str) -> None:
     assert any("没有编号措施" in p.message for p in problems_of(text))
 

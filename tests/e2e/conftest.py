@@ -1,0 +1,86 @@
+"""The real stack for end-to-end tests: trained Rasa model, action server and app, own ports and database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from policy_db.config import PROJECT_ROOT
+from tools.stack import MODEL, Stack
+
+LOG_DIR = PROJECT_ROOT / "var" / "log" / "test"
+
+
+def require_model() -> None:
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does it first)")
+
+
+@pytest.fixture(scope="session")
+def stack_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The end-to-end stack's own SQLite database (seeded on first start by the action server)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'policy.db'}"
+
+
+@pytest.fixture(scope="session")
+def bot_stack(stack_db: str) -> Iterator[Stack]:
+    """Rasa (:5205), actions (:5255) and app (:8200) with the in-memory tracker store."""
+    require_model()
+    stack = Stack(rasa_port=5205, action_port=5255, app_port=8200, log_dir=LOG_DIR,
+                  env={"DATABASE_URL": stack_db, "REDIS_URL": ""})
+    with stack:
+        yield stack
+
+
+Chat = Callable[[str], list[dict[str, Any]]]
+
+
+def chat_with(rasa_url: str, sender: str | None = None) -> Chat:
+    """A conversation: each call sends one message from the same sender and returns the replies."""
+    sender = sender or f"test-{uuid.uuid4().hex[:10]}"
+    client = httpx.Client(base_url=rasa_url, timeout=60)
+
+    def send(message: str) -> list[dict[str, Any]]:
+        response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
+        response.raise_for_status()
+        return list(response.json())
+    send.sender = sender  # type: ignore[attr-defined]
+    return send
+
+
+@pytest.fixture
+def chat(bot_stack: Stack) -> Chat:
+    """A new conversation with the running bot."""
+    return chat_with(bot_stack.rasa_url)
+
+
+def measures_in(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The measures of the first `measures` payload in a reply (empty when none)."""
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and custom.get("type") == "measures":
+            return list(custom["measures"])
+    return []
+
+
+def units_in(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The units of a `units` payload in a reply (empty when none)."""
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and custom.get("type") == "units":
+            return list(custom["units"])
+    return []
+
+
+def text_of(messages: list[dict[str, Any]]) -> str:
+    """All reply texts joined."""
+    return "\n".join(str(m.get("text") or "") for m in messages)
+
+
+def log_path(name: str) -> Path:
+    return LOG_DIR / name

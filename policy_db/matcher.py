@@ -62,7 +62,10 @@ class MatchIndex:
     """An in-memory inverted index over measures, rebuilt when the catalogue changes."""
 
     def __init__(self, tokenizer: PolicyTokenizer, synonyms: dict[str, set[str]],
-                 topic_categories: dict[str, set[tuple[int, int]]] | None = None) -> None:
+                 topic_categories: dict[str, set[tuple[int, int]]] | None = None,
+                 feature_cache: dict[str, Counter[str]] | None = None) -> None:
+        # Tokenising is most of a rebuild; texts that did not change keep their features.
+        self.feature_cache = feature_cache if feature_cache is not None else {}
         self.tokenizer = tokenizer
         self.synonyms = {normalize(v): {normalize(t) for t in ts} for v, ts in synonyms.items()}
         self.topic_categories = topic_categories or {}
@@ -124,6 +127,12 @@ class MatchIndex:
         return cached
 
     def _features(self, text: str) -> Counter[str]:
+        cached = self.feature_cache.get(text)
+        if cached is None:
+            cached = self.feature_cache[text] = self._tokenise(text)
+        return cached
+
+    def _tokenise(self, text: str) -> Counter[str]:
         tokens = self.tokenizer.tokens(text)
         features: Counter[str] = Counter(tokens)
         for bigram in char_bigrams(normalize(text)):

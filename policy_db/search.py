@@ -7,6 +7,7 @@ revision changes (checked with one cheap query), so edits reach every process at
 from __future__ import annotations
 
 import threading
+from collections import Counter
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class PolicySearch:
         self._revision = -1
         self._units: dict[str, str] = {}
         self._aliases: list[str] = []
+        self._features: dict[str, Counter[str]] = {}
         self._tokenizer: PolicyTokenizer | None = None
         self.last_build_seconds = 0.0
 
@@ -86,6 +88,8 @@ class PolicySearch:
     def _rebuild(self, session: Session, revision: int) -> None:
         started = time.perf_counter()
         measures = active_measures(session)
+        if len(self._features) > 20 * len(measures) + 1000:
+            self._features.clear()  # drop texts edited away long ago
         units = session.scalars(select(ResponsibleUnit)).all()
         synonyms: dict[str, set[str]] = {}
         for syn in session.scalars(select(Synonym)):
@@ -95,10 +99,14 @@ class PolicySearch:
         if self._tokenizer is None:
             self._tokenizer = PolicyTokenizer(words, stopwords)
         else:
+            known = (len(self._tokenizer.words), frozenset(self._tokenizer.stopwords))
             self._tokenizer.add_words(words)
             self._tokenizer.stopwords = {normalize(w) for w in stopwords}
+            if known != (len(self._tokenizer.words), frozenset(self._tokenizer.stopwords)):
+                self._features.clear()  # new words segment old texts differently
         alias_of = {u.name: u for u in units}
-        index = MatchIndex(self._tokenizer, synonyms, self._topic_categories(session))
+        index = MatchIndex(self._tokenizer, synonyms, self._topic_categories(session),
+                           self._features)
         index.build([_indexed(m, alias_of) for m in measures])
         unit_names = {normalize(u.name): u.name for u in units}
         for u in units:

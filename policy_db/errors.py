@@ -53,3 +53,7 @@ class VersionConflict(PolicyError):
 
 class InvalidInput(PolicyError):
     """A write was rejected by validation."""
+
+
+class Conflict(PolicyError):
+    """A write clashes with existing data (a duplicate name or number, a unit still in use)."""

@@ -7,11 +7,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from policy_db.api.routes_admin import router as admin_router
+from policy_db.api.routes_admin_ops import router as admin_ops_router
 from policy_db.api.routes_public import router as public_router
-from policy_db.errors import InvalidDocument, InvalidInput, NotFound, PolicyError, VersionConflict
+from policy_db.api.schemas_admin import validation_messages
+from policy_db.errors import (
+    Conflict,
+    InvalidDocument,
+    InvalidInput,
+    NotFound,
+    PolicyError,
+    VersionConflict,
+)
 from policy_db.runtime import Runtime, build_runtime, prepare_database
 
 log = logging.getLogger(__name__)
@@ -31,6 +44,8 @@ def create_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastA
 
     app = FastAPI(title="普陀营商政策助手 API", version="0.1.0", lifespan=lifespan)
     app.include_router(public_router)
+    app.include_router(admin_ops_router)
+    app.include_router(admin_router)
     _install_error_handlers(app)
     return app
 
@@ -48,7 +63,24 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": "文件格式有误", "problems": problems}, status_code=422)
         if isinstance(error, InvalidInput):
             return JSONResponse({"detail": str(error)}, status_code=422)
+        if isinstance(error, Conflict):
+            return JSONResponse({"detail": str(error)}, status_code=409)
         return JSONResponse({"detail": str(error)}, status_code=400)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, error: IntegrityError) -> JSONResponse:
+        # A concurrent write won the race for a unique name or number.
+        log.warning("integrity error: %s", error.orig)
+        return JSONResponse({"detail": "与现有数据冲突（可能刚被他人修改），请刷新后重试"},
+                            status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        if not request.url.path.startswith("/api/admin/"):
+            return await request_validation_exception_handler(request, error)
+        errors = list(error.errors())
+        return JSONResponse({"detail": "；".join(validation_messages(errors)) or "请求内容有误",
+                             "errors": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def database_down(_: Request, error: OperationalError) -> JSONResponse:

@@ -1,0 +1,284 @@
+"""Request and response schemas of the admin API, and Chinese messages for invalid requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["admin", "staff"]
+UnitRole = Literal["responsible", "lead", "cooperating"]
+UnitKind = Literal["district_department", "court", "street_town", "collective", "other"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WhoAmI(BaseModel):
+    """The caller behind a token."""
+
+    name: str
+    role: Role
+    token_id: int | None = None
+
+
+class TokenCreate(_Request):
+    """A new token's name and role."""
+
+    name: str = Field(min_length=1, max_length=80)
+    role: Role = "staff"
+
+
+class TokenPublic(BaseModel):
+    """A token without its secret."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+class TokenIssued(TokenPublic):
+    """A new token with its secret, shown this once only."""
+
+    token: str
+
+
+class UnitAssignment(_Request):
+    """A unit named by a measure, with its role (default: keep the current role, or responsible)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    role: UnitRole | None = None
+
+
+UnitList = list[str | UnitAssignment]
+
+
+class MeasureCreate(_Request):
+    """A new measure in a document's category."""
+
+    document_id: int = Field(ge=1)
+    number: int = Field(ge=1, le=100_000)
+    category: int | str = Field(description="类别序号或标题")
+    text: str = Field(min_length=1, max_length=5000)
+    title: str = Field("", max_length=120)
+    units: UnitList = Field(min_length=1, max_length=30, description="单位名称或别名，牵头单位在前")
+    tags: list[str] = Field(default_factory=list, max_length=30)
+
+
+class MeasureUpdate(_Request):
+    """Fields to change; the ones left out stay as they are."""
+
+    text: str | None = Field(None, min_length=1, max_length=5000)
+    title: str | None = Field(None, max_length=120)
+    units: UnitList | None = Field(None, min_length=1, max_length=30)
+    category: int | str | None = Field(None, description="类别序号或标题")
+    tags: list[str] | None = Field(None, max_length=30)
+    status: Literal["active", "retired"] | None = None
+
+
+class ExampleCreate(_Request):
+    """An example question that should find the measure."""
+
+    text: str = Field(min_length=1, max_length=300)
+
+
+class ExamplePublic(BaseModel):
+    """A curated example question of a measure."""
+
+    id: int
+    text: str
+    source: str
+    document_id: int
+    number: int
+
+
+class UnitCreate(_Request):
+    """A new responsible unit."""
+
+    name: str = Field(min_length=1, max_length=100)
+    full_name: str = Field("", max_length=200)
+    aliases: list[str] = Field(default_factory=list, max_length=50)
+    kind: UnitKind = "district_department"
+    phone: str = Field("", max_length=60)
+    address: str = Field("", max_length=200)
+
+
+class UnitUpdate(_Request):
+    """Unit fields to change (a new name renames the unit in every measure)."""
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    full_name: str | None = Field(None, max_length=200)
+    aliases: list[str] | None = Field(None, max_length=50)
+    kind: UnitKind | None = None
+    phone: str | None = Field(None, max_length=60)
+    address: str | None = Field(None, max_length=200)
+
+
+class UnitAdmin(BaseModel):
+    """A unit's editable fields."""
+
+    name: str
+    full_name: str
+    aliases: list[str]
+    kind: str
+    phone: str
+    address: str
+
+
+class CategoryCreate(_Request):
+    """A new category in a section of a document."""
+
+    document_id: int = Field(ge=1)
+    section: int = Field(ge=1, description="章序号")
+    ordinal: int | None = Field(None, ge=1, description="类别序号；省略则排在最后")
+    title: str = Field(min_length=1, max_length=300)
+    lead: str = Field("", max_length=2000)
+
+
+class CategoryUpdate(_Request):
+    """Category fields to change."""
+
+    title: str | None = Field(None, min_length=1, max_length=300)
+    lead: str | None = Field(None, max_length=2000)
+
+
+class CategoryAdmin(BaseModel):
+    """A category's fields."""
+
+    document_id: int
+    ordinal: int
+    section: int
+    section_title: str
+    title: str
+    lead: str
+
+
+class DocumentImport(_Request):
+    """A policy document's text; `commit` false (the default) only previews."""
+
+    text: str = Field(min_length=1)
+    slug: str = Field(min_length=1, max_length=120, examples=["putuo-2022-plan"])
+    commit: bool = False
+
+
+class DocumentSummary(BaseModel):
+    """What the parser found in a document."""
+
+    title: str
+    issuers: list[str]
+    issued_on: str | None
+    sections: int
+    categories: int
+    measures: int
+    units: list[str]
+
+
+class ImportReportPublic(BaseModel):
+    """What an import did, or in a preview would do (measure numbers)."""
+
+    slug: str
+    document_id: int | None
+    created: list[int]
+    updated: list[int]
+    unchanged: list[int]
+    retired: list[int]
+    new_units: list[str]
+
+
+class DocumentImportResult(BaseModel):
+    """A preview or a committed import."""
+
+    committed: bool
+    summary: DocumentSummary
+    report: ImportReportPublic
+
+
+class SynonymCreate(_Request):
+    """A colloquial variant and the plan's term it should expand to."""
+
+    term: str = Field(min_length=1, max_length=60, examples=["融资"])
+    variant: str = Field(min_length=1, max_length=60, examples=["贷款"])
+
+
+class SynonymPublic(BaseModel):
+    """A lexicon entry."""
+
+    id: int
+    term: str
+    variant: str
+
+
+class AuditEntryPublic(BaseModel):
+    """One admin write."""
+
+    id: int
+    actor: str
+    token_id: int | None
+    action: str
+    entity: str
+    key: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    created_at: dt.datetime
+
+
+class AuditList(BaseModel):
+    """Audit entries, newest first."""
+
+    items: list[AuditEntryPublic]
+
+
+class CatalogueCounts(BaseModel):
+    """How much of each the catalogue holds."""
+
+    documents: int
+    measures: int
+    units: int
+    synonyms: int
+    stopwords: int
+
+
+_MESSAGES = {
+    "missing": "缺少此项", "extra_forbidden": "不认识的字段", "json_invalid": "不是有效的 JSON",
+    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
+    "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
+    "string_type": "应为文本", "list_type": "应为列表", "dict_type": "应为对象",
+    "model_type": "应为对象", "model_attributes_type": "应为对象",
+    "datetime_parsing": "应为日期时间，如 2024-01-31T08:00:00",
+    "datetime_from_date_parsing": "应为日期时间，如 2024-01-31T08:00:00",
+    "date_parsing": "应为日期，如 2024-01-31", "date_from_datetime_parsing": "应为日期，如 2024-01-31",
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "string_too_short":
+        return "不能为空" if ctx.get("min_length") == 1 else f"至少{ctx.get('min_length')}个字符"
+    templates = {"string_too_long": "最多{max_length}个字符", "too_short": "至少{min_length}项",
+                 "too_long": "最多{max_length}项", "greater_than_equal": "应不小于{ge}",
+                 "less_than_equal": "应不大于{le}", "greater_than": "应大于{gt}",
+                 "less_than": "应小于{lt}", "literal_error": "应为以下之一：{expected}"}
+    if kind in templates:
+        return templates[kind].format(**{k: ctx.get(k, "") for k in
+                                         ("max_length", "min_length", "ge", "le", "gt", "lt",
+                                          "expected")})
+    return _MESSAGES.get(kind, str(error.get("msg", "无效")))
+
+
+def validation_messages(errors: list[dict[str, Any]]) -> list[str]:
+    """One Chinese message per invalid field, such as "text：不能为空"."""
+    messages = []
+    for error in errors:
+        loc = [p for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        # Unions (str | object) report each alternative; naming the field once is enough.
+        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("str", "int")))]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        message = f"{where}：{_message(error)}" if where else _message(error)
+        if message not in messages:
+            messages.append(message)
+    return messages

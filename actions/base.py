@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,11 +20,12 @@ from policy_db.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-class PolicyAction(Action):
+class PolicyAction(Action, metaclass=ABCMeta):
     """An action that talks to policy_db; a database failure becomes a polite reply."""
 
-    def name(self) -> str:  # pragma: no cover - every subclass names itself
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
@@ -37,10 +39,10 @@ class PolicyAction(Action):
                      f"{contact_text(_fallback_center())}。")
             return []
 
+    @abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
                runtime: Runtime) -> list[dict[str, Any]]:
         """Reply to the user's turn."""
-        raise NotImplementedError
 
 
 def _fallback_center() -> dict[str, str]:

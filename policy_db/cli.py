@@ -119,5 +119,57 @@ def eval_command(
             console.print("  miss: " + json.dumps(miss, ensure_ascii=False))
 
 
+@app.command("admin-token")
+def admin_token(
+    name: str = typer.Option("admin", help="who the token is for (shown in the audit trail)"),
+    role: str = typer.Option("admin", help="admin (edits the policy database) or staff (console)"),
+) -> None:
+    """Issue an API token; it is printed once, as the last line, and stored only as a hash."""
+    from policy_db.auth import issue_token
+
+    runtime = build_runtime()
+    upgrade_database(runtime.settings.database_url)
+    with runtime.database.session() as session:
+        token, secret = issue_token(session, name=name, role=role)
+        token_id = token.id
+    console.print(f"{role} token #{token_id} “{name}” (shown once — keep it safe):")
+    print(secret)
+
+
+@app.command("export-json")
+def export_json(path: Path = typer.Argument(..., dir_okay=False, help="file to write")) -> None:
+    """Write the whole catalogue (documents, measures, units, examples, lexicon) as JSON."""
+    from policy_db.transfer import export_catalogue
+
+    runtime = build_runtime()
+    with runtime.database.session() as session:
+        data = export_catalogue(session)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    console.print(f"{len(data['documents'])} documents, {len(data['units'])} units → {path}")
+
+
+@app.command("import-json")
+def import_json(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="an export-json file"),
+    replace: bool = typer.Option(False, "--replace", help="delete the current catalogue first"),
+) -> None:
+    """Load a JSON export into an empty catalogue (or, with --replace, instead of the current one)."""
+    from policy_db.auth import Principal
+    from policy_db.errors import PolicyError
+    from policy_db.transfer import CatalogueExport, import_catalogue
+
+    runtime = build_runtime()
+    upgrade_database(runtime.settings.database_url)
+    data = CatalogueExport.model_validate_json(path.read_text(encoding="utf-8"))
+    try:
+        with runtime.database.session() as session:
+            counts = import_catalogue(session, actor=Principal("cli", "admin"), data=data,
+                                      replace=replace)
+    except PolicyError as error:
+        console.print(f"[red]not imported:[/red] {error}")
+        raise typer.Exit(1) from error
+    console.print(", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
 if __name__ == "__main__":
     app()

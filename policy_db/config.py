@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     dictionary_path: Path = PROJECT_ROOT / "bot" / "dictionary" / "userdict.txt"
     rasa_url: str = "http://127.0.0.1:5005"
     admin_bootstrap_token: str | None = None
-    match_threshold: float = 0.34
+    match_threshold: float = 0.30
     revision_check_seconds: float = 0.0
 
 

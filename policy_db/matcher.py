@@ -27,7 +27,7 @@ PARTIAL_CREDIT = 0.8
 TOPIC_BONUS = 0.06
 UNIT_BONUS = 0.08
 K1, B = 1.2, 0.5
-MIX = {"coverage": 0.45, "examples": 0.35, "relevance": 0.20}
+MIX = {"coverage": 0.55, "examples": 0.45, "relevance": 0.20}
 
 
 @dataclass
@@ -205,16 +205,18 @@ class MatchIndex:
             return [], 0
         best = relevance[candidates].max() or 1.0
         total_idf = sum(self._group_idf(g) for g in query.groups)
-        score = (MIX["coverage"] * coverage / total_idf + MIX["examples"] * examples
-                 + MIX["relevance"] * relevance / best)
+        # Confidence is absolute (how much of the question this measure explains); relevance is
+        # relative to the best candidate, so it orders results but never vouches for them.
+        score = MIX["coverage"] * coverage / total_idf + MIX["examples"] * examples
         if topic:
             score = score + TOPIC_BONUS * self._mask("topic", topic)
         if unit:
             score = score + UNIT_BONUS * self._mask("unit", unit)
         score = np.minimum(score, 1.0)
         score[~candidates] = -1.0
+        order_key = score + MIX["relevance"] * relevance / best
         above = np.flatnonzero(score >= min_score)
-        order = above[np.lexsort((above, -score[above]))][:limit]
+        order = above[np.lexsort((above, -order_key[above]))][:limit]
         words = [t for t in query.weights if t[0] != "#" and t in self.post_ids]
         matches = [Match(self.measures[i].view, float(score[i]),
                          tuple(sorted(t for t in words if self._has(t, int(i))))) for i in order]

@@ -54,7 +54,7 @@ def _with_score(view: MeasureView, score: float) -> MeasureView:
 class PolicySearch:
     """Matching questions to measures over the current catalogue."""
 
-    def __init__(self, database: Database, *, threshold: float = 0.34,
+    def __init__(self, database: Database, *, threshold: float = 0.30,
                  topics: dict[str, list[str]] | None = None) -> None:
         self.database = database
         self.threshold = threshold

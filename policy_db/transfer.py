@@ -38,8 +38,6 @@ from policy_db.models import (
 )
 from policy_db.text import normalize
 
-FORMAT = "policybot-catalogue"
-
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -129,7 +127,7 @@ class SynonymRecord(_Record):
 class CatalogueExport(_Record):
     """The whole catalogue."""
 
-    format: Literal["policybot-catalogue"] = FORMAT
+    format: Literal["policybot-catalogue"] = "policybot-catalogue"
     format_version: Literal[1] = 1
     documents: list[DocumentRecord] = Field(default_factory=list)
     units: list[UnitRecord] = Field(default_factory=list)
@@ -162,7 +160,8 @@ def _document_record(document: PolicyDocument) -> DocumentRecord:
     return DocumentRecord(
         id=document.id, slug=document.slug, title=document.title,
         issuers=list(document.issuers or []), issued_on=document.issued_on,
-        preamble=document.preamble, source_text=document.source_text, status=document.status,
+        preamble=document.preamble, source_text=document.source_text,
+        status=document.status,  # type: ignore[arg-type]
         created_at=_utc(document.created_at), updated_at=_utc(document.updated_at),
         sections=[SectionRecord(ordinal=s.ordinal, title=s.title, categories=[
             CategoryRecord(ordinal=c.ordinal, title=c.title, lead=c.lead,
@@ -232,9 +231,9 @@ def import_catalogue(session: Session, *, actor: Principal, data: CatalogueExpor
             raise Conflict("数据库中已有政策数据；要整体替换，请使用 replace=true")
         _clear_catalogue(session)
     units = {}
-    for record_ in data.units:
-        units[record_.name] = ResponsibleUnit(**record_.model_dump())
-        session.add(units[record_.name])
+    for unit in data.units:
+        units[unit.name] = ResponsibleUnit(**unit.model_dump())
+        session.add(units[unit.name])
     session.flush()
     for document in data.documents:
         _add_document(session, document, {name: u.id for name, u in units.items()})

@@ -186,16 +186,16 @@ def resolve_units(session: Session, refs: list[UnitRef],
     unknown: list[str] = []
     for ref in refs:
         name, role = (ref, None) if isinstance(ref, str) else (str(ref.get("name", "")), ref.get("role"))
-        unit = lookup.get(normalize(name))
-        if unit is None:
+        found = lookup.get(normalize(name))
+        if found is None:
             unknown.append(name)
             continue
-        if any(uid == unit.id for uid, _ in resolved):
-            raise InvalidInput(f"责任单位重复：{unit.name}")
-        role = role or (current_roles or {}).get(unit.name, "responsible")
+        if any(uid == found.id for uid, _ in resolved):
+            raise InvalidInput(f"责任单位重复：{found.name}")
+        role = role or (current_roles or {}).get(found.name, "responsible")
         if role not in UNIT_ROLES:
             raise InvalidInput(f"单位角色应为 {'、'.join(UNIT_ROLES)} 之一，而不是“{role}”")
-        resolved.append((unit.id, role))
+        resolved.append((found.id, role))
     if unknown:
         raise InvalidInput(f"未知的责任单位：{'、'.join(unknown)}（请先在责任单位中新建）")
     return resolved

@@ -54,7 +54,7 @@ VersionDep = Annotated[int, Depends(expected_version)]
 
 def _measure_reply(measure: Measure, response: Response) -> MeasurePublic:
     response.headers["ETag"] = f'"{measure.version}"'
-    return MeasurePublic(**catalog.measure_view(measure).payload())
+    return MeasurePublic.model_validate(catalog.measure_view(measure).payload())
 
 
 @router.post("/measures", status_code=201, response_model=MeasurePublic)

@@ -1,4 +1,4 @@
-"""Bearer-token dependencies: `require_staff` and `require_admin` (401 without a valid token, 403 for the wrong role)."""
+"""Bearer-token dependencies: `require_staff`, `require_admin` (401 without a valid token, 403 wrong role)."""
 
 from __future__ import annotations
 

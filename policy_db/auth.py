@@ -1,8 +1,9 @@
 """API tokens of admins and staff: issued once, stored as SHA-256, checked on every request.
 
 Tokens are `secrets.token_urlsafe(32)` (256 random bits), so a plain SHA-256 is enough to
-store them: there is nothing to brute-force. `ADMIN_BOOTSTRAP_TOKEN`, when set, is accepted
-as an admin token named "bootstrap" (for the first sign-in, before any token exists).
+store them: there is nothing to brute-force. `ADMIN_BOOTSTRAP_TOKEN`, when set to at least
+16 characters, is accepted as an admin token named "bootstrap" (for a first sign-in before any
+token exists, or for automation); a shorter value is ignored with a warning, being guessable.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -23,6 +25,8 @@ ADMIN = "admin"
 STAFF = "staff"
 ROLES = (ADMIN, STAFF)
 BOOTSTRAP_NAME = "bootstrap"
+MIN_BOOTSTRAP_LENGTH = 16
+log = logging.getLogger(__name__)
 # last_used_at is refreshed at most this often, so reads do not all turn into writes.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -65,7 +69,9 @@ def authenticate(session: Session, secret: str, *, bootstrap: str | None = None)
     if not secret:
         return None
     if bootstrap and hmac.compare_digest(secret.encode(), bootstrap.encode()):
-        return Principal(BOOTSTRAP_NAME, ADMIN)
+        if len(bootstrap) >= MIN_BOOTSTRAP_LENGTH:
+            return Principal(BOOTSTRAP_NAME, ADMIN)
+        log.warning("ADMIN_BOOTSTRAP_TOKEN ignored: shorter than %d characters", MIN_BOOTSTRAP_LENGTH)
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked:
         return None

@@ -165,6 +165,7 @@ def import_json(
         with runtime.database.session() as session:
             counts = import_catalogue(session, actor=Principal("cli", "admin"), data=data,
                                       replace=replace)
+            export_dictionary(session, runtime.settings.dictionary_path)
     except PolicyError as error:
         console.print(f"[red]not imported:[/red] {error}")
         raise typer.Exit(1) from error

@@ -80,11 +80,16 @@ def _import_text(runtime: Runtime, session: Session, admin: Principal, *, text: 
         raise HTTPException(413, TOO_LARGE)
     result = import_policy_text(session, actor=admin, text=text, slug=slug, commit=commit)
     if commit:
-        try:  # the Rasa pipeline's jieba dictionary follows the new document's words
-            export_dictionary(session, runtime.settings.dictionary_path)
-        except OSError as error:
-            log.warning("could not export the jieba dictionary: %s", error)
+        _export_dictionary(runtime, session)
     return DocumentImportResult(**result)
+
+
+def _export_dictionary(runtime: Runtime, session: Session) -> None:
+    # The Rasa pipeline's jieba dictionary follows bulk changes (its next training picks them up).
+    try:
+        export_dictionary(session, runtime.settings.dictionary_path)
+    except OSError as error:
+        log.warning("could not export the jieba dictionary: %s", error)
 
 
 @router.post("/documents", response_model=DocumentImportResult)
@@ -148,8 +153,10 @@ def export_json(admin: AdminDep, session: SessionDep, response: Response) -> dic
 
 
 @router.post("/import", response_model=CatalogueCounts)
-def import_json(body: CatalogueExport, admin: AdminDep, session: SessionDep,
+def import_json(body: CatalogueExport, admin: AdminDep, runtime: RuntimeDep, session: SessionDep,
                 replace: Annotated[bool, Query(description="先删除现有政策数据")] = False,
                 ) -> CatalogueCounts:
     """Load an export into an empty catalogue, or with `replace=true` instead of the current one."""
-    return CatalogueCounts(**import_catalogue(session, actor=admin, data=body, replace=replace))
+    counts = import_catalogue(session, actor=admin, data=body, replace=replace)
+    _export_dictionary(runtime, session)
+    return CatalogueCounts(**counts)

@@ -256,9 +256,10 @@ _MESSAGES = {
 
 
 def _message(error: dict[str, Any]) -> str:
-    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    kind, ctx = error.get("type", ""), dict(error.get("ctx") or {})
     if kind == "string_too_short":
         return "不能为空" if ctx.get("min_length") == 1 else f"至少{ctx.get('min_length')}个字符"
+    ctx["expected"] = str(ctx.get("expected", "")).replace(" or ", ", ")
     templates = {"string_too_long": "最多{max_length}个字符", "too_short": "至少{min_length}项",
                  "too_long": "最多{max_length}项", "greater_than_equal": "应不小于{ge}",
                  "less_than_equal": "应不大于{le}", "greater_than": "应大于{gt}",
@@ -270,15 +271,31 @@ def _message(error: dict[str, Any]) -> str:
     return _MESSAGES.get(kind, str(error.get("msg", "无效")))
 
 
+def _is_union_tag(part: object) -> bool:
+    # pydantic names the alternative of a union in the location: "str", "UnitAssignment", "int"…
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part or part in _SCALARS)
+
+
+_SCALARS = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
 def validation_messages(errors: list[dict[str, Any]]) -> list[str]:
     """One Chinese message per invalid field, such as "text：不能为空"."""
-    messages = []
+    found: list[tuple[str, str, bool]] = []
     for error in errors:
         loc = [p for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        # Unions (str | object) report each alternative; naming the field once is enough.
-        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("str", "int")))]
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-        message = f"{where}：{_message(error)}" if where else _message(error)
-        if message not in messages:
-            messages.append(message)
+        scalar_branch = bool(loc) and loc[-1] in _SCALARS
+        if error.get("type") == "json_invalid":
+            loc = []
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                        for p in loc if not _is_union_tag(p)).lstrip(".")
+        found.append((where, _message(error), scalar_branch))
+    messages: list[str] = []
+    for where, message, scalar_branch in found:
+        # "should be text" for a union item is noise when its object form says what is wrong
+        if scalar_branch and any(w != where and w.startswith(where) for w, _, _ in found):
+            continue
+        text = f"{where}：{message}" if where else message
+        if text not in messages:
+            messages.append(text)
     return messages

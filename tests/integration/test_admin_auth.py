@@ -157,6 +157,12 @@ def test_the_bootstrap_token_is_an_admin(api: AdminApi) -> None:
     assert response.status_code == 201
     audit = api.client.get("/api/admin/audit?actor=bootstrap", headers=api.admin).json()["items"]
     assert audit[0]["entity"] == "synonym" and audit[0]["token_id"] is None
+    settings = api.runtime.settings
+    api.runtime.settings = settings.model_copy(update={"admin_bootstrap_token": "short"})
+    try:  # a guessable bootstrap token is ignored
+        assert api.client.get("/api/admin/whoami", headers=bearer("short")).status_code == 401
+    finally:
+        api.runtime.settings = settings
 
 
 def test_cli_prints_a_working_token_as_its_last_line(api: AdminApi,

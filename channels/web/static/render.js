@@ -86,16 +86,21 @@ export function measureCard(measure) {
   const id = `measure-text-${++cardCount}`;
   const number = `第${measure.number}条`;
   const text = h("p", { class: "card__text is-collapsed", id }, measure.text || "");
-  const long = (measure.text || "").length > 60;
-  const toggle = long && h("button", {
+  const toggle = h("button", {
     type: "button", class: "card__toggle", "aria-expanded": "false", "aria-controls": id,
     onclick: () => {
-      const open = text.classList.toggle("is-collapsed") === false;
+      const open = !text.classList.toggle("is-collapsed");
       toggle.setAttribute("aria-expanded", String(open));
       toggle.textContent = open ? "收起" : "展开全文";
     },
   }, "展开全文");
-  if (!long) text.classList.remove("is-collapsed");
+  // Once laid out: a text that fits in the collapsed lines needs no expander.
+  requestAnimationFrame(() => {
+    if (text.isConnected && text.scrollHeight <= text.clientHeight + 1) {
+      text.classList.remove("is-collapsed");
+      toggle.remove();
+    }
+  });
   const units = measure.units || [];
   return h("article", { class: "card", "aria-label": `${number} ${measure.title || ""}` },
     h("h3", { class: "card__head" },
@@ -107,7 +112,7 @@ export function measureCard(measure) {
       h("span", { class: "sr-only" }, "类别："), measure.category),
     text, toggle,
     measure.document_title && h("footer", { class: "card__source" }, icon("doc", "icon icon--small"),
-      "来源：", measure.document_title));
+      `来源：《${measure.document_title}》`));
 }
 
 /** The `units` payload: each unit as a chip with the numbers of its measures. */

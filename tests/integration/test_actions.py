@@ -1,0 +1,147 @@
+"""Custom actions with Tracker fixtures and a CollectingDispatcher, on a real seeded database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+import actions.base
+from actions.policy import ActionAnswerPolicy, ActionMeasureDetail, ActionShowMore
+from actions.profile import ValidateProfileForm
+from actions.service import ActionOutOfScope, ActionSaveRating
+from actions.units import ActionResponsibleUnit, ActionUnitDuties
+from policy_db.config import Settings
+from policy_db.models import QuestionLog, Rating
+from policy_db.runtime import Runtime, build_runtime
+
+
+@pytest.fixture(autouse=True)
+def use_runtime(seeded_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    monkeypatch.setattr(actions.base, "get_runtime", lambda: seeded_runtime)
+    return seeded_runtime
+
+
+def tracker(text: str, intent: str, slots: dict[str, Any] | None = None,
+            entities: list[dict[str, Any]] | None = None, sender: str = "unit-test") -> Tracker:
+    return Tracker.from_dict({
+        "sender_id": sender, "slots": slots or {}, "events": [], "paused": False,
+        "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
+        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                           "entities": entities or []},
+    })
+
+
+async def run(action: Any, track: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, track, {})
+    return dispatcher.messages, events
+
+
+def slots(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def measures(messages: list[dict[str, Any]]) -> list[int]:
+    for message in messages:
+        custom = message.get("custom") or {}
+        if custom.get("type") == "measures":
+            return [m["number"] for m in custom["measures"]]
+    return []
+
+
+async def test_answer_cites_measures_and_remembers_them() -> None:
+    messages, events = await run(ActionAnswerPolicy(), tracker("留抵退税能退吗", "topic_tax"))
+    assert measures(messages)[0] == 25
+    assert "第25条" in messages[0]["text"] and "区税务局" in messages[0]["text"]
+    assert {b["title"] for b in messages[0]["buttons"]} >= {"哪个部门负责", "第25条详情"}
+    assert slots(events)["last_measures"][0] == "1:25"
+
+
+async def test_topic_button_answers_with_that_topic() -> None:
+    messages, _ = await run(ActionAnswerPolicy(), tracker("/topic_financing", "topic_financing"))
+    assert set(measures(messages)) & {74, 75, 76, 77}
+
+
+async def test_no_match_is_honest(seeded_runtime: Runtime) -> None:
+    messages, events = await run(ActionAnswerPolicy(), tracker("火星登陆需要什么手续", "nlu_fallback",
+                                                               sender="nomatch"))
+    assert measures(messages) == [] and "没有找到" in messages[0]["text"]
+    assert any(b["title"] == "转人工" for b in messages[0]["buttons"])
+    with seeded_runtime.database.session() as session:
+        outcome = session.scalar(select(QuestionLog.outcome).where(QuestionLog.sender_id == "nomatch"))
+    assert outcome in ("no_match", "clarified")
+
+
+async def test_detail_of_the_second_item_shown() -> None:
+    shown = {"last_measures": ["1:74", "1:75", "1:76"]}
+    messages, _ = await run(ActionMeasureDetail(), tracker(
+        "第二条详细说说", "ask_detail", shown, [{"entity": "measure_number", "value": "第二条"}]))
+    assert measures(messages) == [75] and "区金融办" in messages[0]["text"]
+
+
+async def test_measure_by_number() -> None:
+    messages, _ = await run(ActionMeasureDetail(), tracker(
+        "第七十七条", "ask_measure", {"measure_number": "七十七"}))
+    assert measures(messages) == [77]
+
+
+async def test_responsible_unit_of_the_last_answer() -> None:
+    messages, _ = await run(ActionResponsibleUnit(), tracker(
+        "这个找哪个部门？", "ask_unit", {"last_measures": ["1:42"]}))
+    units = next(m["custom"] for m in messages if (m.get("custom") or {}).get("type") == "units")
+    assert units["units"][0]["name"] == "区建管委" and "区建管委" in messages[0]["text"]
+
+
+async def test_responsible_unit_of_the_matter_asked() -> None:
+    messages, _ = await run(ActionResponsibleUnit(), tracker("留抵退税归哪个部门管", "ask_unit"))
+    assert "区税务局" in messages[0]["text"] and measures(messages) == [25]
+
+
+async def test_unit_duties_by_alias() -> None:
+    messages, _ = await run(ActionUnitDuties(), tracker(
+        "工商管哪些事", "ask_unit_duties", entities=[{"entity": "unit", "value": "区市场监管局"}]))
+    assert "区市场监管局" in messages[0]["text"]
+    assert measures(messages)[:3] == [10, 18, 19]  # measures it leads, in order
+
+
+async def test_more_continues_the_last_question() -> None:
+    first, events = await run(ActionAnswerPolicy(), tracker("知识产权保护", "topic_ip"))
+    more, _ = await run(ActionShowMore(), tracker("还有吗", "more", slots(events)))
+    assert measures(more) and not set(measures(more)) & set(measures(first))
+
+
+async def test_rating_is_stored(seeded_runtime: Runtime) -> None:
+    messages, _ = await run(ActionSaveRating(), tracker(
+        "不满意，没找到我要的", "rate", {"last_measures": ["1:25"]}, sender="rater"))
+    assert "抱歉" in messages[0]["text"]
+    with seeded_runtime.database.session() as session:
+        row = session.scalars(select(Rating).where(Rating.sender_id == "rater")).one()
+    assert (row.rating, row.measures, row.comment) == ("不满意", ["1:25"], "不满意，没找到我要的")
+
+
+async def test_out_of_scope_has_no_measures() -> None:
+    messages, _ = await run(ActionOutOfScope(), tracker("今天天气怎么样", "out_of_scope"))
+    assert measures(messages) == [] and "12345" in messages[0]["text"]
+
+
+async def test_database_down_gives_a_polite_reply(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken = build_runtime(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+                                    dictionary_path=tmp_path / "d.txt"))
+    monkeypatch.setattr(actions.base, "get_runtime", lambda: broken)
+    messages, events = await run(ActionAnswerPolicy(), tracker("留抵退税", "topic_tax"))
+    assert events == [] and "抱歉" in messages[0]["text"] and measures(messages) == []
+
+
+def test_profile_form_normalises_answers() -> None:
+    form = ValidateProfileForm()
+    dispatcher = CollectingDispatcher()
+    track = tracker("", "inform")
+    assert form.validate_enterprise_type("我们是外商独资的", dispatcher, track, {}) == {
+        "enterprise_type": "外资企业"}
+    assert form.validate_stage("公司刚成立半年", dispatcher, track, {}) == {"stage": "初创期"}
+    assert form.validate_enterprise_type("说不清", dispatcher, track, {}) == {"enterprise_type": None}
+    assert dispatcher.messages  # asked again politely

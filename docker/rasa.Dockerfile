@@ -1,0 +1,8 @@
+# Rasa 3.6 with the project's channel dependencies; bot/ is mounted, the model trained on start if missing.
+FROM rasa/rasa:3.6.21
+USER root
+COPY requirements/rasa.txt /tmp/rasa.txt
+RUN pip install --no-cache-dir "python-socketio>=5,<5.10" "wechatpy[cryptography]==1.8.18"
+COPY channels /app/channels
+ENV PYTHONPATH=/app
+USER 1001

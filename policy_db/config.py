@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     admin_bootstrap_token: str | None = None
     match_threshold: float = 0.30
-    revision_check_seconds: float = 0.0
+    chat_rate_limit: int = 30
+    chat_rate_window_seconds: int = 60
 
 
 @lru_cache

@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
 from policy_db.api.deps import RuntimeDep
@@ -35,9 +35,12 @@ class ChatReply(BaseModel):
     duplicate: bool = False
 
 
-@router.post("", response_model=ChatReply)
-async def send(request: ChatRequest, runtime: RuntimeDep) -> ChatReply:
+@router.post("", response_model=ChatReply, responses={429: {"description": "too many messages"}})
+async def send(request: ChatRequest, runtime: RuntimeDep, http: Request) -> ChatReply:
     """Send one message to the bot; a repeated client_id returns the first answer, not a second one."""
+    wait = http.app.state.chat_limiter.hit(request.sender)
+    if wait:
+        raise HTTPException(429, "消息太频繁，请稍后再试", headers={"Retry-After": str(wait)})
     text = re.sub(r"\s+", " ", request.message).strip()
     if not text:
         raise HTTPException(422, "消息不能为空")

@@ -41,6 +41,7 @@ run: train
 ## test: the whole suite (unit, SQLite + PostgreSQL, Redis, trained bot end to end)
 test: train
 	scripts/ensure-services.sh
+	scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: setup db

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,13 @@ from policy_db.config import PROJECT_ROOT
 from tools.stack import MODEL, Stack
 
 LOG_DIR = PROJECT_ROOT / "var" / "log" / "test"
+# Shift every port of the test stacks, so two checkouts can run their suites side by side.
+PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "0"))
+
+
+def port(base: int) -> int:
+    """A test stack's port, shifted by E2E_PORT_OFFSET."""
+    return base + PORT_OFFSET
 
 
 def require_model() -> None:
@@ -31,7 +39,7 @@ def stack_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def bot_stack(stack_db: str) -> Iterator[Stack]:
     """Rasa (:5205), actions (:5255) and app (:8200) with the in-memory tracker store."""
     require_model()
-    stack = Stack(rasa_port=5205, action_port=5255, app_port=8200, log_dir=LOG_DIR,
+    stack = Stack(rasa_port=port(5205), action_port=port(5255), app_port=port(8200), log_dir=LOG_DIR,
                   env={"DATABASE_URL": stack_db, "REDIS_URL": ""})
     with stack:
         yield stack

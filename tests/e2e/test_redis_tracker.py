@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.e2e.conftest import LOG_DIR, chat_with, measures_in, require_model
+from tests.e2e.conftest import LOG_DIR, chat_with, measures_in, port, require_model
 from tools.stack import Stack
 
 REDIS_DB = 12  # trackers in 12, locks in 13: away from anything else using this Redis
@@ -18,7 +18,7 @@ def redis_stack(stack_db: str) -> Iterator[Stack]:
     require_model()
     client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
     client.flushdb()
-    stack = Stack(rasa_port=5305, action_port=5355, app_port=8300, log_dir=LOG_DIR,
+    stack = Stack(rasa_port=port(5305), action_port=port(5355), app_port=port(8300), log_dir=LOG_DIR,
                   env={"DATABASE_URL": stack_db, "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}"})
     with stack:
         yield stack

@@ -24,6 +24,9 @@ PHONE = {"width": 375, "height": 740}
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 XSS = "<script>window.__xss=1</script><b>粗体</b>"
 WECHAT_GREEN = "rgb(149, 236, 105)"
+# Scroll the message list so this message's row starts just below the top (for screenshots).
+SHOW_FROM = """el => { const list = el.closest('.messages'), row = el.closest('.row');
+  list.scrollTop += row.getBoundingClientRect().top - list.getBoundingClientRect().top - 12; }"""
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +109,7 @@ def test_question_gets_a_wechat_style_answer_with_a_measure_card(page: Page) -> 
     assert mine and theirs and mine["x"] + mine["width"] > 300 and theirs["x"] < 80  # right / left
     expect(page.locator(".time").first).to_have_text(re.compile(r"^\d\d:\d\d$"))
     ARTIFACTS.mkdir(exist_ok=True)
-    question.evaluate("el => el.closest('.row').scrollIntoView({block: 'start'})")
+    question.evaluate(SHOW_FROM)
     page.screenshot(path=str(ARTIFACTS / "widget-375.png"))
 
 

@@ -119,7 +119,8 @@ export function measureCard(measure) {
 export function unitsCard(units) {
   return h("section", { class: "card card--units", "aria-label": "责任单位" },
     h("h3", { class: "card__head" }, h("span", { class: "card__title" }, "责任单位")),
-    h("ul", { class: "units" }, units.map((unit) => h("li", { class: "unit" }, unit.name,
+    h("ul", { class: "units" }, units.map((unit) => h("li", { class: "unit" },
+      h("span", { class: "unit__name" }, unit.name),
       (unit.measures || []).length > 0 && h("span", { class: "unit__measures" },
         unit.measures.map((n) => `第${n}条`).join("、"))))));
 }

@@ -165,19 +165,20 @@ function restore(messages) {
 }
 
 async function start() {
-  let history = [];
+  let history = null;
   try {
     history = await client.history();
   } catch {
     // Offline at load: the outbox below still shows (and later sends) what was typed.
   }
-  const { rows, answered } = restore(history);
+  const { rows, answered } = restore(history || []);
   for (const item of client.pending()) {
     if (answered.has(item.client_id)) client.forget(item.client_id);  // the answer is shown above
     else if (rows.has(item.client_id)) bubbles.set(item.client_id, markPending(rows.get(item.client_id)));
     else if (!item.hidden) bubbles.set(item.client_id, markPending(userRow(item.display)));
   }
-  if (!history.length && !client.pending().length) send(GREETING, "", { hidden: true });
+  const firstVisit = history !== null && !history.length && !client.pending().length;
+  if (firstVisit) send(GREETING, "", { hidden: true });
   client.flush();
 }
 

@@ -24,6 +24,7 @@ FIELD_WEIGHTS = {"title": 1.3, "text": 1.0, "examples": 0.6, "units": 0.8, "tags
 EXPANSION_WEIGHT = 0.8
 BIGRAM_WEIGHT = 0.25
 PARTIAL_CREDIT = 0.8
+CONCEPT_WEIGHT = 2.0
 TOPIC_BONUS = 0.06
 UNIT_BONUS = 0.08
 K1, B = 1.2, 0.5
@@ -56,6 +57,7 @@ class QueryTerms:
 
     weights: dict[str, float] = field(default_factory=dict)
     groups: dict[str, set[str]] = field(default_factory=dict)
+    concepts: set[str] = field(default_factory=set)
 
 
 class MatchIndex:
@@ -178,6 +180,7 @@ class MatchIndex:
             owners = [t for t in result.groups if t in variant or variant in t] or [variant]
             for owner in owners:
                 result.groups.setdefault(owner, {owner}).update(expansion)
+                result.concepts.add(owner)
         for bigram in char_bigrams(text):
             result.weights.setdefault("#" + bigram, BIGRAM_WEIGHT)
         return result
@@ -204,7 +207,7 @@ class MatchIndex:
         if not candidates.any():
             return [], 0
         best = relevance[candidates].max() or 1.0
-        total_idf = sum(self._group_idf(g) for g in query.groups)
+        total_idf = sum(self._group_idf(g, query) for g in query.groups)
         # Confidence is absolute (how much of the question this measure explains); relevance is
         # relative to the best candidate, so it orders results but never vouches for them.
         score = MIX["coverage"] * coverage / total_idf + MIX["examples"] * examples
@@ -235,7 +238,7 @@ class MatchIndex:
                 ids = self.post_ids.get(member)
                 if ids is not None:
                     full[ids] = True
-            weight = self._group_idf(word)
+            weight = self._group_idf(word, query)
             coverage += weight * full
             pairs = ["#" + p for p in char_bigrams(word)]
             if pairs:
@@ -247,10 +250,12 @@ class MatchIndex:
                 coverage += weight * PARTIAL_CREDIT * (found / len(pairs)) * ~full
         return coverage
 
-    def _group_idf(self, word: str) -> float:
+    def _group_idf(self, word: str, query: QueryTerms) -> float:
         # Unknown words weigh less: colloquial filler the stopword list missed should not
         # sink a question, while a question of only unknown words still scores near zero.
-        return self.idf.get(word, self.unknown_idf)
+        # A word the lexicon recognises (开公司 → 企业开办) names the topic: it outweighs the frame.
+        boost = CONCEPT_WEIGHT if word in query.concepts else 1.0
+        return boost * self.idf.get(word, self.unknown_idf)
 
     def _example_similarity(self, query: QueryTerms) -> np.ndarray:
         """Per measure, the best cosine between the question and one of its example questions."""

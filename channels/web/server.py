@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from channels.web.chat import router as chat_router
@@ -14,6 +15,8 @@ from policy_db.config import get_settings
 from policy_db.runtime import Runtime
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+CONSOLE_PAGES = {"/staff": "staff.html", "/admin": "admin.html", "/admin/insights": "insights.html"}
 
 
 def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAPI:
@@ -23,9 +26,24 @@ def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAP
     settings = runtime.settings if runtime else get_settings()
     app.state.chat_limiter = RateLimiter(settings.chat_rate_limit, settings.chat_rate_window_seconds,
                                          settings.redis_url or None)
+    _mount_console(app)
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="widget")
     return app
 
 
 app = build_app()
+
+
+def _mount_console(app: FastAPI) -> None:
+    """The staff console, admin and insights pages, and their assets under /console-static."""
+    app.mount("/console-static", StaticFiles(directory=CONSOLE_DIR), name="console")
+    for path, page in CONSOLE_PAGES.items():
+        app.add_api_route(path, _page(CONSOLE_DIR / page), methods=["GET"], include_in_schema=False)
+
+
+def _page(file: Path):  # type: ignore[no-untyped-def]
+    def page() -> FileResponse:
+        # Always revalidate: a stale page could call an API that has changed since.
+        return FileResponse(file, headers={"Cache-Control": "no-cache"})
+    return page

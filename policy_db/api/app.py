@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from policy_db.api.routes_admin import router as admin_router
 from policy_db.api.routes_admin_ops import router as admin_ops_router
+from policy_db.api.routes_insights import router as insights_router
 from policy_db.api.routes_public import router as public_router
+from policy_db.api.routes_staff import router as staff_router
 from policy_db.api.schemas_admin import validation_messages
 from policy_db.errors import (
     Conflict,
@@ -46,6 +48,8 @@ def create_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastA
     app.include_router(public_router)
     app.include_router(admin_ops_router)
     app.include_router(admin_router)
+    app.include_router(staff_router)
+    app.include_router(insights_router)
     _install_error_handlers(app)
     return app
 

@@ -7,7 +7,6 @@ POLICYBOT := $(VENV)/bin/policybot
 EVAL_FILE ?= ../shared/eval/dev.jsonl
 VIA ?= matcher
 PIP_QUIET := 2>&1 | { grep -v "is ignored" || true; }
-export PYTHONPATH := $(CURDIR)
 
 .PHONY: setup run test test-fast eval bench lint train db admin-token clean
 

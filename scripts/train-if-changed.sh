@@ -3,7 +3,9 @@
 # --force: Rasa's cache would otherwise restore the OLD jieba dictionary (see RASA_NOTES).
 set -euo pipefail
 cd "$(dirname "$0")/../bot"
-hash=$(find config.yml domain.yml domain data dictionary -type f 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)
+inputs=(config.yml domain.yml data dictionary)
+[ -d domain ] && inputs+=(domain)
+hash=$(find "${inputs[@]}" -type f | sort | xargs cat | sha256sum | cut -d' ' -f1)
 if [ -f models/policybot.tar.gz ] && [ -f models/.trained-hash ] && [ "$(cat models/.trained-hash)" = "$hash" ]; then
   echo "model is up to date (bot/ unchanged)"; exit 0
 fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,8 +20,23 @@ CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 CONSOLE_PAGES = {"/staff": "staff.html", "/admin": "admin.html", "/admin/insights": "insights.html"}
 
 
+def _mount_console(app: FastAPI) -> None:
+    """The staff console, admin and insights pages, and their assets under /console-static."""
+    app.mount("/console-static", StaticFiles(directory=CONSOLE_DIR), name="console")
+    for path, page in CONSOLE_PAGES.items():
+        app.add_api_route(path, _page(CONSOLE_DIR / page), methods=["GET", "HEAD"],
+                          include_in_schema=False)
+
+
+def _page(file: Path) -> Callable[[], FileResponse]:
+    def page() -> FileResponse:
+        # Always revalidate: a stale page could call an API that has changed since.
+        return FileResponse(file, headers={"Cache-Control": "no-cache"})
+    return page
+
+
 def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAPI:
-    """Compose the API with the chat endpoints and the widget (served at `/`)."""
+    """Compose the API with the chat endpoints, the console pages and the widget (served at `/`)."""
     app = create_app(runtime, prepare=prepare)
     app.include_router(chat_router)
     settings = runtime.settings if runtime else get_settings()
@@ -34,16 +50,3 @@ def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAP
 
 app = build_app()
 
-
-def _mount_console(app: FastAPI) -> None:
-    """The staff console, admin and insights pages, and their assets under /console-static."""
-    app.mount("/console-static", StaticFiles(directory=CONSOLE_DIR), name="console")
-    for path, page in CONSOLE_PAGES.items():
-        app.add_api_route(path, _page(CONSOLE_DIR / page), methods=["GET"], include_in_schema=False)
-
-
-def _page(file: Path):  # type: ignore[no-untyped-def]
-    def page() -> FileResponse:
-        # Always revalidate: a stale page could call an API that has changed since.
-        return FileResponse(file, headers={"Cache-Control": "no-cache"})
-    return page

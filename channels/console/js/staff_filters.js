@@ -1,0 +1,63 @@
+// The staff console's filters: document → section → category cascade, and the responsible unit.
+
+import { api } from "./api.js";
+import { fill, option } from "./dom.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Load the catalogue's documents, categories and units into the filter selects. */
+export async function loadFilters() {
+  const [documents, categories, units] = await Promise.all([
+    api("/api/documents"), api("/api/categories"), api("/api/units"),
+  ]);
+  fill($("f-document"), option("", "全部文件"),
+    documents.map((d) => option(String(d.id), d.status === "active" ? d.title : `${d.title}（已停用）`)));
+  fill($("f-unit"), option("", "全部单位"),
+    [...units].sort((a, b) => b.measures.length - a.measures.length)
+      .map((u) => option(u.name, `${u.name}（${u.measures.length}）`)));
+  const catalogue = { categories, units: new Map(units.map((u) => [u.name, u])) };
+  const cascade = () => refreshSections(catalogue);
+  $("f-document").addEventListener("change", cascade);
+  $("f-section").addEventListener("change", () => refreshCategories(catalogue));
+  cascade();
+  return catalogue;
+}
+
+function refreshSections(catalogue) {
+  const documentId = $("f-document").value;
+  const kept = $("f-section").value;
+  const sections = [];
+  for (const c of catalogue.categories) {
+    if ((!documentId || String(c.document_id) === documentId) && !sections.includes(c.section)) {
+      sections.push(c.section);
+    }
+  }
+  fill($("f-section"), option("", "全部章节"), sections.map((s, i) => option(s, `${i + 1}. ${s}`, s === kept)));
+  refreshCategories(catalogue);
+}
+
+function refreshCategories(catalogue) {
+  const documentId = $("f-document").value;
+  const section = $("f-section").value;
+  const kept = $("f-category").value;
+  const shown = catalogue.categories.filter((c) =>
+    (!documentId || String(c.document_id) === documentId) && (!section || c.section === section));
+  fill($("f-category"), option("", "全部类别"),
+    shown.map((c) => option(c.title, `${c.title}（${c.measures.length}）`, c.title === kept)));
+}
+
+/** The chosen filters as query parameters of /api/measures (plus `section`). */
+export function chosenFilters() {
+  return {
+    document_id: $("f-document").value,
+    section: $("f-section").value,
+    category: $("f-category").value,
+    unit: $("f-unit").value,
+  };
+}
+
+/** Back to no filter at all. */
+export function resetFilters() {
+  for (const id of ["f-document", "f-section", "f-category", "f-unit"]) $(id).value = "";
+  $("f-document").dispatchEvent(new Event("change"));
+}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import redis
+
 from policy_db.config import Settings, get_settings
 from policy_db.db import Database
 from policy_db.ingest import ImportReport
@@ -22,6 +24,19 @@ class Runtime:
     search: PolicySearch
     topics: dict[str, dict[str, object]] = field(default_factory=dict)
     service_center: dict[str, str] = field(default_factory=dict)
+
+    def redis_state(self) -> str:
+        """"absent" without REDIS_URL, else "ok" or "down" (a 0.5 s ping)."""
+        if not self.settings.redis_url:
+            return "absent"
+        try:
+            client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=0.5,
+                                          socket_connect_timeout=0.5)
+            client.ping()
+            client.close()
+            return "ok"
+        except redis.RedisError:
+            return "down"
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:

@@ -27,7 +27,7 @@ router = APIRouter()
 def health(runtime: RuntimeDep, session: SessionDep) -> Health:
     """Database and Redis reachability, measure count and catalogue revision."""
     measures = session.scalar(select(func.count()).select_from(Measure)) or 0
-    redis_state = runtime.redis_state() if hasattr(runtime, "redis_state") else "absent"
+    redis_state = runtime.redis_state()
     status = "ok" if redis_state in ("ok", "absent") else "degraded"
     return Health(status=status, database="ok", redis=redis_state, measures=measures,
                   revision=catalog.current_revision(session))

@@ -61,3 +61,27 @@ def test_units_and_categories(client: TestClient) -> None:
 def test_openapi_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert "/api/measures" in client.get("/openapi.json").json()["paths"]
+
+
+def test_health_reports_redis_down_as_degraded(shared_runtime: Runtime) -> None:
+    shared_runtime.settings.redis_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        with TestClient(create_app(shared_runtime, prepare=False)) as client:
+            body = client.get("/health").json()
+    finally:
+        shared_runtime.settings.redis_url = None
+    assert body["status"] == "degraded" and body["redis"] == "down" and body["database"] == "ok"
+
+
+def test_database_down_answers_503(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from policy_db.config import Settings
+    from policy_db.runtime import build_runtime
+
+    broken = build_runtime(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+                                    dictionary_path=tmp_path / "d.txt"))
+    app = create_app(broken, prepare=False)
+    app.state.runtime = broken
+    client = TestClient(app, raise_server_exceptions=False)  # no lifespan: the database is down
+    for url in ("/health", "/api/measures?q=留抵退税", "/api/units"):
+        response = client.get(url)
+        assert response.status_code == 503 and "数据库" in response.json()["detail"]

@@ -132,10 +132,9 @@ export class ChatClient {
 
   async post(item) {
     const body = { sender: this.sender, message: item.message, client_id: item.client_id };
-    const response = await request(`${this.base}/api/chat`, {
+    return request(`${this.base}/api/chat`, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
-    return response;
   }
 
   /** The conversation stored on the server, oldest first. */

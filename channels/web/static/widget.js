@@ -89,8 +89,8 @@ function send(message, shown = display(message), options = {}) {
 }
 
 function choose(title, payload) {
+  // Focus stays on the tapped chip: moving it to the input would pop up a phone's keyboard.
   send(payload, title);
-  input.focus();
 }
 
 function markPending(el) {
@@ -134,7 +134,7 @@ function showState(state) {
 function parseTime(value) {
   // The server stores UTC; SQLite returns it without an offset, which JS would read as local.
   const iso = String(value || "");
-  const date = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
+  const date = new Date(/(?:[zZ]|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`);
   return Number.isNaN(date.getTime()) ? new Date() : date;
 }
 

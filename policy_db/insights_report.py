@@ -76,13 +76,17 @@ def insights_report(session: Session, *, days: int = 30, now: dt.datetime | None
         "days": days, "since": since, "timezone": "Asia/Shanghai", "totals": totals,
         "per_day": [vars(d) for d in per_day.values()],
         "top_topics": [{"topic": t, "label": labels.get(t, t), "questions": n}
-                       for t, n in Counter(q.intent for q in questions if q.intent)
-                       .most_common(TOP)],
+                       for t, n in _most_common(Counter(q.intent for q in questions if q.intent))],
         "top_measures": _top_measures(session, questions),
         "unmatched": _unmatched(session, questions),
         "ratings_by_topic": [{"topic": t, "label": labels.get(t, t) if t else "（未识别话题）",
                               "ratings": counts} for t, counts in by_topic],
     }
+
+
+def _most_common(counts: Counter[Any]) -> list[tuple[Any, int]]:
+    # Ties in a stable order (name, or document and number), not in the order rows came in.
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP]
 
 
 def _days(since: dt.datetime, days: int) -> list[str]:
@@ -142,7 +146,7 @@ def _top_measures(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]
     counts: Counter[tuple[int, int]] = Counter()
     for row in rows:
         counts.update(set(_measure_keys(row.measures)))
-    top = counts.most_common(TOP)
+    top = _most_common(counts)
     titles = _titles(session, [key for key, _ in top])
     return [{"key": f"{d}:{n}", "document_id": d, "number": n, "title": titles.get((d, n), ""),
              "questions": count} for (d, n), count in top]

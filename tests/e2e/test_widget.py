@@ -156,6 +156,9 @@ def test_rating_prompt_stores_the_rating(page: Page, stack_db: str) -> None:
     expect(page.locator(".row--bot .bubble").last).to_contain_text("好评")
     expect(satisfied).to_have_attribute("aria-pressed", "true")
     expect(satisfied).to_be_disabled()  # a prompt is answered once
+    sent = user_bubbles(page).count()
+    page.locator(".rating").get_by_role("button", name="一般", exact=True).click(force=True)
+    expect(user_bubbles(page)).to_have_count(sent)
     engine = sa.create_engine(stack_db)
     try:
         with engine.connect() as connection:
@@ -164,6 +167,12 @@ def test_rating_prompt_stores_the_rating(page: Page, stack_db: str) -> None:
     finally:
         engine.dispose()
     assert ratings == ["满意"]
+
+
+def test_header_handoff_gives_the_service_center_contact(page: Page) -> None:
+    page.get_by_role("button", name="转人工服务").click()
+    expect(user_bubbles(page).last).to_have_text("转人工")
+    expect(page.locator(".row--bot .bubble").last).to_contain_text("12345")
 
 
 def test_sender_id_survives_reload_and_history_comes_from_the_server(

@@ -138,7 +138,7 @@ export function ratingPrompt(buttons, choose) {
     h("p", { class: "rating__label" }, "为本次服务评价"),
     h("div", { class: "rating__options" }, buttons.map((b) => h("button", {
       type: "button", class: "rating__option", "data-payload": b.payload, "aria-pressed": "false",
-      onclick: () => choose(b.title, b.payload),
+      onclick: () => prompt.classList.contains("rating--done") || choose(b.title, b.payload),
     }, Object.hasOwn(ICONS, b.title) && icon(b.title, "icon rating__face"), b.title))));
   return prompt;
 }
@@ -147,7 +147,8 @@ export function ratingPrompt(buttons, choose) {
 export function closeRating(prompt, payload) {
   prompt.classList.add("rating--done");
   for (const option of prompt.querySelectorAll("button")) {
-    option.disabled = true;
+    // aria-disabled, not disabled: a disabled button would drop the keyboard user's focus.
+    option.setAttribute("aria-disabled", "true");
     option.setAttribute("aria-pressed", String(option.dataset.payload === payload));
   }
 }

@@ -137,8 +137,8 @@ class ActionMeasureDetail(PolicyAction):
             return [SlotSet("measure_number", None)]
         text = trim(f"第{measure.number}条（{measure.category}）：{measure.text}\n"
                     f"责任单位：{'、'.join(measure.units)}", 240)
-        dispatcher.utter_message(text=text, json_message=measures_payload([measure]),
-                                 buttons=[button("哪个部门负责", "ask_unit"), button("转人工", "human_handoff")])
+        buttons = [button("哪个部门负责", "ask_unit"), button("转人工", "human_handoff")]
+        dispatcher.utter_message(text=text, json_message=measures_payload([measure]), buttons=buttons)
         record_question(runtime, tracker, "answered", [measure], 1.0)
         return [SlotSet("measure_number", None),
                 SlotSet("last_measures", [measure_key(measure)])]

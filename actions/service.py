@@ -69,7 +69,8 @@ class ActionHumanHandoff(PolicyAction):
             document_id, number = parse_key(last[0])
             found = runtime.search.search(f"第{number}条", document_id=document_id, limit=1)
             if found.measures:
-                text += f"您刚才问的第{number}条由{found.measures[0].units[0]}牵头负责，也可以直接联系该单位。"
+                lead = found.measures[0].units[0]
+                text += f"您刚才问的第{number}条由{lead}牵头负责，也可以直接联系该单位。"
         dispatcher.utter_message(text=text)
         record_question(runtime, tracker, "no_match")
         return []

@@ -7,8 +7,8 @@ revision changes (checked with one cheap query), so edits reach every process at
 from __future__ import annotations
 
 import threading
-from collections import Counter
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,7 +26,44 @@ from policy_db.text import PolicyTokenizer, find_measure_number, normalize, quot
 REVISION_QUERY = sql_text("SELECT revision FROM catalog_revision WHERE id = 1")
 SearchKind = Literal["number", "unit", "search", "browse"]
 # Words that, next to a unit's name, ask what the unit is responsible for.
-DUTY_WORDS = set(["负责", "管", "管理", "主管", "分管", "哪些", "什么", "措施", "事", "事情", "事项", "职责", "工作", "帮", "帮忙", "做", "干", "业务", "政策", "内容", "条", "有", "能", "可以", "我们", "方面", "的", "吗", "呢", "具体", "主要", "都", "部门", "单位"])
+DUTY_WORDS = set(
+    [
+        "负责",
+        "管",
+        "管理",
+        "主管",
+        "分管",
+        "哪些",
+        "什么",
+        "措施",
+        "事",
+        "事情",
+        "事项",
+        "职责",
+        "工作",
+        "帮",
+        "帮忙",
+        "做",
+        "干",
+        "业务",
+        "政策",
+        "内容",
+        "条",
+        "有",
+        "能",
+        "可以",
+        "我们",
+        "方面",
+        "的",
+        "吗",
+        "呢",
+        "具体",
+        "主要",
+        "都",
+        "部门",
+        "单位",
+    ]
+)
 
 
 @dataclass
@@ -54,8 +91,9 @@ def _with_score(view: MeasureView, score: float) -> MeasureView:
 class PolicySearch:
     """Matching questions to measures over the current catalogue."""
 
-    def __init__(self, database: Database, *, threshold: float = 0.30,
-                 topics: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, database: Database, *, threshold: float = 0.30, topics: dict[str, list[str]] | None = None
+    ) -> None:
         self.database = database
         self.threshold = threshold
         self.topics = topics or {}
@@ -105,8 +143,7 @@ class PolicySearch:
             if known != (len(self._tokenizer.words), frozenset(self._tokenizer.stopwords)):
                 self._features.clear()  # new words segment old texts differently
         alias_of = {u.name: u for u in units}
-        index = MatchIndex(self._tokenizer, synonyms, self._topic_categories(session),
-                           self._features)
+        index = MatchIndex(self._tokenizer, synonyms, self._topic_categories(session), self._features)
         index.build([_indexed(m, alias_of) for m in measures])
         unit_names = {normalize(u.name): u.name for u in units}
         for u in units:
@@ -119,8 +156,11 @@ class PolicySearch:
     def _topic_categories(self, session: Session) -> dict[str, set[tuple[int, int]]]:
         categories = session.scalars(select(Category)).all()
         return {
-            topic: {(c.document_id, c.ordinal) for c in categories
-                    if any(k in c.title or k in c.lead for k in keywords)}
+            topic: {
+                (c.document_id, c.ordinal)
+                for c in categories
+                if any(k in c.title or k in c.lead for k in keywords)
+            }
             for topic, keywords in self.topics.items()
         }
 
@@ -137,9 +177,17 @@ class PolicySearch:
                 return self._units[alias]
         return None
 
-    def search(self, question: str = "", *, unit: str | None = None, category: str | None = None,
-               document_id: int | None = None, limit: int = 10, offset: int = 0,
-               topic: str | None = None) -> SearchResult:
+    def search(
+        self,
+        question: str = "",
+        *,
+        unit: str | None = None,
+        category: str | None = None,
+        document_id: int | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        topic: str | None = None,
+    ) -> SearchResult:
         """Answer a question: a measure number, a unit's duties, or ranked matching measures."""
         index = self.index()
         unit_name = self._find_unit(unit) if unit else None
@@ -147,23 +195,36 @@ class PolicySearch:
         question = question.strip()
         number = find_measure_number(question) if question else None
         if number is not None:
-            hits = [m for i, m in enumerate(index.measures)
-                    if m.view.number == number and (allowed is None or i in allowed)]
-            return SearchResult("number", [Match(m.view, 1.0) for m in hits][:limit], len(hits),
-                                bool(hits), measure_number=number)
+            hits = [
+                m
+                for i, m in enumerate(index.measures)
+                if m.view.number == number and (allowed is None or i in allowed)
+            ]
+            return SearchResult(
+                "number",
+                [Match(m.view, 1.0) for m in hits][:limit],
+                len(hits),
+                bool(hits),
+                measure_number=number,
+            )
         mentioned = self._find_unit(question) if question else None
         if mentioned and self._asks_for_duties(index, question):
             return self._unit_duties(index, mentioned, allowed, limit, offset)
         if not question:
-            rows = [Match(m.view, 0.0) for i, m in enumerate(index.measures)
-                    if allowed is None or i in allowed]
-            return SearchResult("browse", rows[offset : offset + limit], len(rows), True,
-                                unit=unit_name)
-        ranked, total = index.rank(question, limit=offset + limit, topic=topic, unit=mentioned,
-                                   allowed=allowed, min_score=self.threshold)
+            rows = [
+                Match(m.view, 0.0) for i, m in enumerate(index.measures) if allowed is None or i in allowed
+            ]
+            return SearchResult("browse", rows[offset : offset + limit], len(rows), True, unit=unit_name)
+        ranked, total = index.rank(
+            question,
+            limit=offset + limit,
+            topic=topic,
+            unit=mentioned,
+            allowed=allowed,
+            min_score=self.threshold,
+        )
         terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
-        return SearchResult("search", ranked[offset:], total, bool(total), unit=mentioned,
-                            terms=terms)
+        return SearchResult("search", ranked[offset:], total, bool(total), unit=mentioned, terms=terms)
 
     def best_guess(self, question: str, *, topic: str | None = None, limit: int = 3) -> list[Match]:
         """Ranked measures below the confidence bar too (for suggestions, never as an answer)."""
@@ -175,8 +236,9 @@ class PolicySearch:
             text = text.replace(alias, " ")
         return all(t in DUTY_WORDS or len(t) == 1 for t in index.tokenizer.tokens(text))
 
-    def _unit_duties(self, index: MatchIndex, unit: str, allowed: set[int] | None,
-                     limit: int, offset: int) -> SearchResult:
+    def _unit_duties(
+        self, index: MatchIndex, unit: str, allowed: set[int] | None, limit: int, offset: int
+    ) -> SearchResult:
         rows = []
         for i, m in enumerate(index.measures):
             if unit in m.unit_names and (allowed is None or i in allowed):
@@ -184,15 +246,16 @@ class PolicySearch:
                 rows.append((not lead, m.view.document_id, m.view.number, m))
         rows.sort(key=lambda r: r[:3])
         matches = [Match(r[3].view, 1.0 if not r[0] else 0.8) for r in rows]
-        return SearchResult("unit", matches[offset : offset + limit], len(matches), bool(matches),
-                            unit=unit)
+        return SearchResult("unit", matches[offset : offset + limit], len(matches), bool(matches), unit=unit)
 
-    def _allowed(self, index: MatchIndex, unit: str | None, category: str | None,
-                 document_id: int | None) -> set[int] | None:
+    def _allowed(
+        self, index: MatchIndex, unit: str | None, category: str | None, document_id: int | None
+    ) -> set[int] | None:
         if unit is None and category is None and document_id is None:
             return None
         return {
-            i for i, m in enumerate(index.measures)
+            i
+            for i, m in enumerate(index.measures)
             if (unit is None or unit in m.unit_names)
             and (category is None or category in (m.view.category, str(m.category_key[1])))
             and (document_id is None or m.view.document_id == document_id)
@@ -252,8 +315,9 @@ def export_dictionary(session: Session, path: Path) -> int:
     return len(words)
 
 
-def match_profile(search: PolicySearch, *, enterprise_type: str, need: str, stage_words: str = "",
-                  limit: int = 5) -> list[Match]:
+def match_profile(
+    search: PolicySearch, *, enterprise_type: str, need: str, stage_words: str = "", limit: int = 5
+) -> list[Match]:
     """Measures for an enterprise profile: the need's matches, favouring those tagged for its type."""
     index = search.index()
     query = " ".join(w for w in (need, stage_words) if w)

@@ -22,7 +22,10 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 TOKEN_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9+]")
 QUOTED_TERM = re.compile(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]")
 # Single characters that carry no topic on their own.
-FUNCTION_CHARS = set("的了吗呢吧啊呀嘛么是在有和与及或我你他她它们要能会可怎哪个这那就都也还给让把被对从去来到想问请下些什么如何为啥咋谁几多少该得地着过又再很太更最没不")
+FUNCTION_CHARS = set(
+    "的了吗呢吧啊呀嘛么是在有和与及或我你他她它们要能会可怎哪个这那就都也还给让把被对从去来到想问请下些什"
+    "么如何为啥咋谁几多少该得地着过又再很太更最没不"
+)
 
 
 def normalize(text: str) -> str:

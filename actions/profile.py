@@ -9,8 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import base
 from actions.base import PolicyAction, record_question
-from actions.policy import present_measures
+from actions.policy import ActionAnswerPolicy, present_measures
 from actions.replies import measure_key
 from policy_db.runtime import Runtime
 from policy_db.search import match_profile
@@ -43,11 +44,35 @@ def classify(value: str, table: dict[str, tuple[str, ...]]) -> str | None:
     return None
 
 
+# Words of a request to be matched ("帮我看看我们能享受哪些政策"), as opposed to a concrete question.
+PROFILE_WORDS = set("政策 享受 适合 推荐 匹配 企业 公司 我们 我司 能 哪些 什么 帮 帮我 看看 看 符合 条件 扶持 "
+                    "支持 优惠 有 啥 这种 这类 类 型 可以 申请 一下 情况 了解 类型 企业类型 对口".split())
+
+
+def asks_a_concrete_question(text: str, runtime: Runtime) -> bool:
+    """True when a "match me" turn names a concrete matter the matcher can answer directly."""
+    cues = {c for table in (ENTERPRISE_TYPES, STAGES) for cues in table.values() for c in cues}
+    cues |= set(ENTERPRISE_TYPES) | set(STAGES)
+    tokens = runtime.search.index().tokenizer.tokens(text)
+    matter = [t for t in tokens if t not in PROFILE_WORDS and not any(c in t for c in cues)]
+    return bool(matter) and runtime.search.search(text, limit=1).confident
+
+
 class ValidateProfileForm(FormValidationAction):
     """Normalise the profile answers; ask again politely when an answer is not understood."""
 
     def name(self) -> str:
         return "validate_profile_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> list[str]:
+        """No questions when the turn that opened the form is a concrete question: answer it."""
+        opening = (tracker.latest_message.get("intent") or {}).get("name") == "match_profile"
+        if opening and not any(tracker.get_slot(s) for s in domain_slots):
+            text = str(tracker.latest_message.get("text") or "")
+            if not text.startswith("/") and asks_a_concrete_question(text, base.get_runtime()):
+                return []
+        return domain_slots
 
     def validate_enterprise_type(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -86,6 +111,8 @@ class ActionMatchProfile(PolicyAction):
         kind = str(tracker.get_slot("enterprise_type") or "")
         stage = str(tracker.get_slot("stage") or "")
         need = str(tracker.get_slot("need") or "")
+        if not (kind or stage or need):  # the form asked nothing: answer the question itself
+            return ActionAnswerPolicy().answer(dispatcher, tracker, domain, runtime)
         matches = match_profile(runtime.search, enterprise_type=kind, need=need,
                                 stage_words=STAGE_WORDS.get(stage, ""), limit=3)
         measures = [m.measure for m in matches]

@@ -145,3 +145,16 @@ def test_profile_form_normalises_answers() -> None:
     assert form.validate_stage("公司刚成立半年", dispatcher, track, {}) == {"stage": "初创期"}
     assert form.validate_enterprise_type("说不清", dispatcher, track, {}) == {"enterprise_type": None}
     assert dispatcher.messages  # asked again politely
+
+
+async def test_a_concrete_question_skips_the_profile_form() -> None:
+    from actions.profile import ActionMatchProfile
+
+    form = ValidateProfileForm()
+    slots_asked = ["enterprise_type", "stage", "need"]
+    concrete = tracker("我们是以色列的科技公司，想进中国市场", "match_profile")
+    vague = tracker("帮我看看我们能享受哪些政策", "match_profile")
+    assert await form.required_slots(slots_asked, CollectingDispatcher(), concrete, {}) == []
+    assert await form.required_slots(slots_asked, CollectingDispatcher(), vague, {}) == slots_asked
+    messages, _ = await run(ActionMatchProfile(), concrete)
+    assert measures(messages)[0] == 68

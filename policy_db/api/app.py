@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from policy_db.api.routes_admin import router as admin_router
 from policy_db.api.routes_admin_ops import router as admin_ops_router
@@ -80,13 +80,28 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [_printable_input(e) for e in error.errors()]
         if not request.url.path.startswith("/api/admin/"):
-            return await request_validation_exception_handler(request, error)
-        errors = list(error.errors())
+            return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
         return JSONResponse({"detail": "；".join(validation_messages(errors)) or "请求内容有误",
                              "errors": jsonable_encoder(errors)}, status_code=422)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def unstorable_value(_: Request, error: Exception) -> JSONResponse:
+        # A value the database cannot take (an id beyond 64 bits; a NUL character in PostgreSQL
+        # text): the request is wrong, not the server.
+        log.warning("value the database cannot store: %s", error)
+        return JSONResponse({"detail": "请求中有超出范围的数字或无法保存的字符"}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def database_down(_: Request, error: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", error.orig)
         return JSONResponse({"detail": "数据库暂时不可用，请稍后再试"}, status_code=503)
+
+
+def _printable_input(error: dict[str, Any]) -> dict[str, Any]:
+    # A body that is not UTF-8 comes back as bytes, which FastAPI's encoder would fail to decode.
+    if isinstance(error.get("input"), bytes):
+        return {**error, "input": error["input"].decode("utf-8", errors="replace")}
+    return error

@@ -10,24 +10,29 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from policy_db.api.deps import RuntimeDep, SessionDep
 from policy_db.api.routes_public import search_measures
 from policy_db.api.schemas import MeasureList, MeasurePublic
 from policy_db.api.security import require_staff
+from policy_db.catalog import MeasureView
 from policy_db.errors import NotFound
 from policy_db.models import Section
+from policy_db.runtime import Runtime
 
 router = APIRouter(prefix="/api/staff", tags=["staff"], dependencies=[Depends(require_staff)])
 MAX_EXPORT = 10_000
+MAX_RANKED = 1_000_000  # "all of them", for narrowing by section after ranking
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = [("文件", 28), ("编号", 6), ("简称", 22), ("措施内容", 70), ("章", 18), ("类别", 24),
            ("责任单位", 30), ("牵头单位", 14), ("标签", 16), ("状态", 6), ("版本", 6)]
@@ -59,23 +64,37 @@ def measure_query(
 QueryDep = Annotated[MeasureQuery, Depends(measure_query)]
 
 
-def staff_results(runtime: RuntimeDep, session: SessionDep, query: MeasureQuery, *,
-                  limit: int, offset: int) -> MeasureList:
-    """The public search, narrowed to a section when one is given (404 for an unknown one)."""
-    if not query.section:
-        return _search(runtime, session, query, limit=limit, offset=offset)
-    if session.scalar(select(Section.id).where(Section.title == query.section).limit(1)) is None:
+@dataclass(frozen=True)
+class Found:
+    """A page of search results as views (cheap to turn into rows), and how the question was read."""
+
+    views: list[MeasureView]
+    total: int
+    kind: str
+    unit: str | None
+    terms: list[str]
+
+
+def find_measures(runtime: Runtime, session: Session, query: MeasureQuery, *, limit: int,
+                  offset: int) -> Found:
+    """The public search's results, narrowed to a section when one is given (404 for unknown filters)."""
+    # The public endpoint checks the filters (404s); one extra ranking is cheap next to the export.
+    search_measures(runtime, session, q=query.q, unit=query.unit, category=query.category,
+                    document_id=query.document_id, limit=1, offset=0)
+    if query.section and session.scalar(
+            select(Section.id).where(Section.title == query.section).limit(1)) is None:
         raise NotFound(f"没有名为“{query.section}”的章")
     # The matcher has no section filter: rank everything the other filters allow, then narrow.
-    found = _search(runtime, session, query, limit=MAX_EXPORT, offset=0)
-    items = [m for m in found.items if m.section == query.section]
-    return found.model_copy(update={"items": items[offset:offset + limit], "total": len(items)})
-
-
-def _search(runtime: RuntimeDep, session: SessionDep, query: MeasureQuery, *, limit: int,
-            offset: int) -> MeasureList:
-    return search_measures(runtime, session, q=query.q, unit=query.unit, category=query.category,
-                           document_id=query.document_id, limit=limit, offset=offset)
+    wide = bool(query.section)
+    result = runtime.search.search(query.q, unit=query.unit, category=query.category,
+                                   document_id=query.document_id, limit=MAX_RANKED if wide else limit,
+                                   offset=0 if wide else offset)
+    matches, total = result.matches, result.total
+    if wide:
+        matches = [m for m in matches if m.measure.section == query.section]
+        matches, total = matches[offset:offset + limit], len(matches)
+    views = [replace(m.measure, score=round(m.score, 4)) for m in matches]
+    return Found(views, total, result.kind, result.unit, result.terms)
 
 
 @router.get("/measures", response_model=MeasureList)
@@ -83,7 +102,9 @@ def staff_search(runtime: RuntimeDep, session: SessionDep, query: QueryDep,
                  limit: Annotated[int, Query(ge=1, le=100)] = 20,
                  offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> MeasureList:
     """Ranked search as GET /api/measures, with an extra `section` filter."""
-    return staff_results(runtime, session, query, limit=limit, offset=offset)
+    found = find_measures(runtime, session, query, limit=limit, offset=offset)
+    return MeasureList(items=[MeasurePublic.model_validate(v.payload()) for v in found.views],
+                       total=found.total, kind=found.kind, unit=found.unit, terms=found.terms)
 
 
 ExportLimit = Annotated[int, Query(ge=1, le=MAX_EXPORT, description="最多导出条数")]
@@ -94,8 +115,8 @@ ExportLimit = Annotated[int, Query(ge=1, le=MAX_EXPORT, description="最多导�
 def export_csv(runtime: RuntimeDep, session: SessionDep, query: QueryDep,
                limit: ExportLimit = MAX_EXPORT) -> Response:
     """The search's results as CSV (UTF-8 with BOM, so Excel reads the Chinese text)."""
-    result = staff_results(runtime, session, query, limit=limit, offset=0)
-    rows = [measure_row(m) for m in result.items]
+    found = find_measures(runtime, session, query, limit=limit, offset=0)
+    rows = [measure_row(m) for m in found.views]
     return csv_response([name for name, _ in COLUMNS], rows, filename=_filename("csv"))
 
 
@@ -104,13 +125,13 @@ def export_csv(runtime: RuntimeDep, session: SessionDep, query: QueryDep,
 def export_xlsx(runtime: RuntimeDep, session: SessionDep, query: QueryDep,
                 limit: ExportLimit = MAX_EXPORT) -> Response:
     """The search's results as an Excel workbook, one row per measure."""
-    result = staff_results(runtime, session, query, limit=limit, offset=0)
-    content = xlsx_bytes("政策措施", COLUMNS, [measure_row(m) for m in result.items])
+    found = find_measures(runtime, session, query, limit=limit, offset=0)
+    content = xlsx_bytes("政策措施", COLUMNS, [measure_row(m) for m in found.views])
     return Response(content, media_type=XLSX,
                     headers={"Content-Disposition": _disposition(_filename("xlsx"))})
 
 
-def measure_row(measure: MeasurePublic) -> list[Any]:
+def measure_row(measure: MeasureView) -> list[Any]:
     """A measure as a spreadsheet row, in the order of COLUMNS."""
     return [measure.document_title, measure.number, measure.title, measure.text, measure.section,
             measure.category, "、".join(measure.units), measure.units[0] if measure.units else "",
@@ -136,16 +157,19 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], *, filena
 
 
 def xlsx_bytes(title: str, columns: Sequence[tuple[str, int]], rows: Iterable[Sequence[Any]]) -> bytes:
-    """A one-sheet workbook with a bold, frozen header row and wrapped long text."""
+    """A one-sheet workbook with a bold, frozen header row; every string stays text."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     for index, (_, width) in enumerate(columns):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     sheet.freeze_panes = "A2"
-    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    bold = Font(bold=True)
     sheet.append([_cell(sheet, name, font=bold) for name, _ in columns])
     for row in rows:
-        sheet.append([_cell(sheet, value, alignment=wrap) for value in row])
+        # A worksheet cannot hold control characters (openpyxl raises): drop them, not the export.
+        values = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
+        # Plain values are openpyxl's fast path; only text it would take for a formula is wrapped.
+        sheet.append([_cell(sheet, v) if isinstance(v, str) and v.startswith("=") else v for v in values])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

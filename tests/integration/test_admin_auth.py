@@ -63,7 +63,8 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/admin/audit"): {"url": "/api/admin/audit?entity=measure&limit=5"},
     ("GET", "/api/admin/export"): {"save": ("export", None)},
     ("POST", "/api/admin/import"): {"url": "/api/admin/import?replace=true", "json": "{export}"},
-    ("GET", "/api/staff/measures"): {"staff": 200, "url": "/api/staff/measures?q=留抵退税&section=让企业经营更放心"},
+    ("GET", "/api/staff/measures"): {
+        "staff": 200, "url": "/api/staff/measures?q=退税&section=让企业办事更省心"},
     ("GET", "/api/staff/measures.csv"): {"staff": 200, "url": "/api/staff/measures.csv?unit=税务局"},
     ("GET", "/api/staff/measures.xlsx"): {"staff": 200, "url": "/api/staff/measures.xlsx?q=融资"},
     ("GET", "/api/admin/insights"): {"url": "/api/admin/insights?days=7"},

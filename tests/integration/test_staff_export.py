@@ -115,9 +115,15 @@ def test_bad_filters_are_refused(api: AdminApi, params: dict[str, object], statu
 
 
 def test_cells_that_look_like_formulas_stay_text() -> None:
-    response = csv_response(["问题"], [["=HYPERLINK(\"http://x\")"], ["-1+1"], ["正常文字"]], filename="x.csv")
+    rows = [["=HYPERLINK(\"http://x\")"], ["-1+1"], ["正常文字"]]
+    response = csv_response(["问题"], rows, filename="x.csv")
     assert csv_rows(response.body)[1:] == [["'=HYPERLINK(\"http://x\")"], ["'-1+1"], ["正常文字"]]
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("表", [("问题", 10)], [["=1+1"], [3]])))
     cell = workbook.active["A2"]
     assert cell.value == "=1+1" and cell.data_type == "s"
     assert workbook.active["A3"].value == 3
+
+
+def test_control_characters_are_dropped_from_the_workbook() -> None:
+    content = xlsx_bytes("表", [("内容", 10)], [["含\x1b[31m控制\x00字符"], ["=\x07公式"]])
+    assert sheet_rows(content)[1:] == [["含[31m控制字符"], ["=公式"]]

@@ -9,15 +9,16 @@ import { tokensTab } from "./admin_tokens.js";
 import { auditTab } from "./admin_audit.js";
 
 const TABS = ["measures", "units", "import", "tokens", "audit"];
-const catalogue = { categories: [], units: new Map() };
+const catalogue = { categories: [], units: new Map(), loaded: Promise.resolve() };
 const built = {};
 let me = null;
 
 requireSignIn({ role: "admin", ready: start });
 
-async function start(principal) {
+function start(principal) {
   me = principal;
-  await loadCatalogue();
+  // Tabs wait for the catalogue only where they need it (it is slow to list on big databases).
+  catalogue.loaded = loadCatalogue();
   for (const button of document.querySelectorAll("[role=tab]")) {
     button.addEventListener("click", () => { window.location.hash = button.dataset.tab; });
   }
@@ -54,7 +55,7 @@ function build(tab) {
   const makers = {
     measures: () => measuresTab(root, catalogue),
     units: () => unitsTab(root, catalogue),
-    import: () => importTab(root, loadCatalogue),
+    import: () => importTab(root, () => { catalogue.loaded = loadCatalogue(); }),
     tokens: () => tokensTab(root, me),
     audit: () => auditTab(root),
   };

@@ -46,14 +46,19 @@ export function importTab(root, imported) {
     invalidate();
   }
 
-  fill(root, h("section", { class: "panel pad" },
+  fill(root, layout({ slug, file, text, preview, commit, result }));
+}
+
+function layout({ slug, file, text, preview, commit, result }) {
+  const labelled = (id, label, control) => h("div", { class: "field" },
+    h("label", { for: id, class: "field__label", text: label }), control);
+  return h("section", { class: "panel pad" },
     h("h2", { text: "导入政策文件" }),
     h("p", { class: "muted", text: "先预览：列出将新增、更新、停用的措施，或逐行列出格式问题；确认无误后再导入。同一标识再次导入即为更新该文件。" }),
-    h("div", { class: "form-row" },
-      h("div", { class: "field" }, h("label", { for: "i-slug", class: "field__label", text: "文件标识（英文、数字、连字符）" }), slug),
-      h("div", { class: "field" }, h("label", { for: "i-file", class: "field__label", text: "从文件读取（UTF-8 文本）" }), file)),
-    h("div", { class: "field" }, h("label", { for: "i-text", class: "field__label", text: "文件全文" }), text),
-    h("div", { class: "actions" }, preview, commit), result));
+    h("div", { class: "form-row" }, labelled("i-slug", "文件标识（英文、数字、连字符）", slug),
+      labelled("i-file", "从文件读取（UTF-8 文本）", file)),
+    labelled("i-text", "文件全文", text),
+    h("div", { class: "actions" }, preview, commit), result);
 }
 
 function report(answer) {

@@ -15,14 +15,7 @@ export function tokensTab(root, me) {
   async function load() {
     try {
       const tokens = await api("/api/admin/tokens");
-      fill(body, tokens.map((t) => h("tr", { class: t.revoked ? "is-revoked" : "" },
-        h("td", { class: "num", text: String(t.id) }), h("td", { text: t.name }),
-        h("td", {}, h("span", { class: `badge badge--${t.role}`, text: ROLES[t.role] })),
-        h("td", { text: formatTime(t.created_at) }), h("td", { text: formatTime(t.last_used_at) }),
-        h("td", {}, t.revoked ? h("span", { class: "muted", text: "已吊销" })
-          : h("button", { type: "button", class: "btn btn--small btn--danger", text: "吊销",
-            disabled: t.id === me.token_id, title: t.id === me.token_id ? "不能吊销正在使用的令牌" : "",
-            on: { click: () => revoke(t) } })))));
+      fill(body, tokens.map((t) => tokenRow(t, me, revoke)));
     } catch (error) { toast(error.message, "error"); }
   }
 
@@ -31,12 +24,7 @@ export function tokensTab(root, me) {
     try {
       const issued = await api("/api/admin/tokens", { method: "POST", body: { name: name.value.trim(), role: role.value } });
       name.value = "";
-      const copy = h("button", { type: "button", class: "btn btn--small", text: "复制",
-        on: { click: async () => toast(await copyText(issued.token) ? "令牌已复制" : "复制失败", "info") } });
-      fill(secretBox, h("div", { class: "banner banner--ok" },
-        h("p", {}, h("strong", { text: `已为“${issued.name}”生成${ROLES[issued.role]}令牌。` }),
-          "令牌只显示这一次，请立即复制并交给使用人："),
-        h("div", { class: "secret" }, h("code", { text: issued.token }), copy)));
+      fill(secretBox, issuedBox(issued));
       load();
     } catch (error) { toast(error.message, "error"); }
   }
@@ -61,4 +49,24 @@ export function tokensTab(root, me) {
       h("thead", {}, h("tr", {}, ["编号", "名称", "角色", "创建时间", "最近使用", ""].map((t) => h("th", { text: t })))),
       body)));
   load();
+}
+
+function tokenRow(t, me, revoke) {
+  const own = t.id === me.token_id;
+  return h("tr", { class: t.revoked ? "is-revoked" : "" },
+    h("td", { class: "num", text: String(t.id) }), h("td", { text: t.name }),
+    h("td", {}, h("span", { class: `badge badge--${t.role}`, text: ROLES[t.role] })),
+    h("td", { text: formatTime(t.created_at) }), h("td", { text: formatTime(t.last_used_at) }),
+    h("td", {}, t.revoked ? h("span", { class: "muted", text: "已吊销" })
+      : h("button", { type: "button", class: "btn btn--small btn--danger", text: "吊销", disabled: own,
+        title: own ? "不能吊销正在使用的令牌" : "", on: { click: () => revoke(t) } })));
+}
+
+function issuedBox(issued) {
+  const copy = h("button", { type: "button", class: "btn btn--small", text: "复制",
+    on: { click: async () => toast(await copyText(issued.token) ? "令牌已复制" : "复制失败", "info") } });
+  return h("div", { class: "banner banner--ok" },
+    h("p", {}, h("strong", { text: `已为“${issued.name}”生成${ROLES[issued.role]}令牌。` }),
+      "令牌只显示这一次，请立即复制并交给使用人："),
+    h("div", { class: "secret" }, h("code", { text: issued.token }), copy));
 }

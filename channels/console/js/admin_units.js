@@ -22,7 +22,7 @@ export function unitsTab(root, catalogue) {
     h("td", {}, h("button", { type: "button", class: "link-button", text: u.name })),
     h("td", { text: u.aliases.join("、") }),
     h("td", { class: "num", text: String(u.measures.length) }),
-    h("td", { text: u.phone || "—" }))));
+    h("td", { class: "nowrap", text: u.phone || "—" }))));
   }
 
   function edit(unit) {
@@ -41,6 +41,8 @@ export function unitsTab(root, catalogue) {
   }
 
   filter.addEventListener("input", renderTable);
+  catalogue.loaded.then(() => { renderTable(); edit([...catalogue.units.values()][0] || null); },
+    (error) => toast(error.message, "error"));
   fill(root, h("div", { class: "two-columns" },
     h("section", { class: "panel pad" },
       h("div", { class: "toolbar" }, filter,
@@ -48,13 +50,11 @@ export function unitsTab(root, catalogue) {
       h("table", { class: "table table--clickable" },
         h("thead", {}, h("tr", {}, ["名称", "别名", "措施数", "电话"].map((t) => h("th", { text: t })))), table)),
     formBox));
-  renderTable();
-  edit([...catalogue.units.values()][0] || null);
 }
 
-function unitForm(unit, saved) {
+function unitFields(unit) {
   const input = (id, value, extra = {}) => h("input", { id, value: value || "", autocomplete: "off", ...extra });
-  const fields = {
+  return {
     name: input("u-name", unit && unit.name, { required: true, maxLength: 100 }),
     full_name: input("u-full-name", unit && unit.full_name, { maxLength: 200 }),
     aliases: input("u-aliases", unit && unit.aliases.join("、"), { placeholder: "用“、”分隔，如 税务局、区税务" }),
@@ -63,8 +63,13 @@ function unitForm(unit, saved) {
     phone: input("u-phone", unit && unit.phone, { maxLength: 60 }),
     address: input("u-address", unit && unit.address, { maxLength: 200 }),
   };
-  const labels = { name: "名称（文件中的写法）", full_name: "全称", aliases: "别名", kind: "类型",
-    phone: "咨询电话", address: "地址" };
+}
+
+const LABELS = { name: "名称（文件中的写法）", full_name: "全称", aliases: "别名", kind: "类型",
+  phone: "咨询电话", address: "地址" };
+
+function unitForm(unit, saved) {
+  const fields = unitFields(unit);
 
   async function submit(event) {
     event.preventDefault();
@@ -93,7 +98,7 @@ function unitForm(unit, saved) {
     unit ? h("p", { class: "muted", text: unit.measures.length
       ? `负责第 ${unit.measures.join("、")} 条（牵头 ${unit.lead_measures.length} 条）` : "目前没有措施" }) : null,
     Object.entries(fields).map(([k, el]) => h("div", { class: "field" },
-      h("label", { for: el.id, class: "field__label", text: labels[k] }), el)),
+      h("label", { for: el.id, class: "field__label", text: LABELS[k] }), el)),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "btn btn--primary", text: "保存" }),
       unit ? h("button", { type: "button", class: "btn btn--danger", text: "删除单位", disabled: unit.measures.length > 0,
         title: unit.measures.length ? "仍有措施由该单位负责，不能删除" : "", on: { click: remove } }) : null));

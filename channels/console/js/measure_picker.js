@@ -7,76 +7,85 @@ let pickers = 0;
 
 /** A combobox; `onPick(measure)` gets the chosen measure (the full public view). */
 export function measurePicker({ label, placeholder = "输入关键词或条目号，如“直播带货”“38”", onPick }) {
-  const id = `picker-${++pickers}`;
-  const input = h("input", { id, type: "search", autocomplete: "off", placeholder, role: "combobox",
-    "aria-expanded": "false", "aria-controls": `${id}-list`, "aria-autocomplete": "list" });
-  const list = h("ul", { id: `${id}-list`, class: "picker__list", role: "listbox", hidden: true });
-  const state = { items: [], active: -1, controller: null };
+  return new MeasurePicker(label, placeholder, onPick);
+}
 
-  async function search() {
-    const text = input.value.trim();
-    if (state.controller) state.controller.abort();
-    state.controller = new AbortController();
-    if (!text) { close(); return; }
+class MeasurePicker {
+  constructor(label, placeholder, onPick) {
+    this.id = `picker-${++pickers}`;
+    this.onPick = onPick;
+    this.items = [];
+    this.active = -1;
+    this.controller = null;
+    this.input = h("input", { id: this.id, type: "search", autocomplete: "off", placeholder, role: "combobox",
+      "aria-expanded": "false", "aria-controls": `${this.id}-list`, "aria-autocomplete": "list" });
+    this.list = h("ul", { id: `${this.id}-list`, class: "picker__list", role: "listbox", hidden: true });
+    this.input.addEventListener("input", debounce(() => this.search(), 200));
+    this.input.addEventListener("keydown", (event) => this.onKey(event));
+    this.input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
+    this.list.addEventListener("mousedown", (event) => {
+      const row = event.target.closest(".picker__option");
+      if (row) { event.preventDefault(); this.pick(Number(row.dataset.index)); }
+    });
+    this.element = h("div", { class: "picker" },
+      label ? h("label", { for: this.id, class: "picker__label", text: label }) : null, this.input, this.list);
+  }
+
+  /** Look up what the box says and list the measures found. */
+  async search() {
+    const text = this.input.value.trim();
+    if (this.controller) this.controller.abort();
+    this.controller = new AbortController();
+    if (!text) { this.close(); return; }
     try {
-      state.items = await find(text, state.controller.signal);
-      state.active = state.items.length ? 0 : -1;
-      render();
+      this.items = await find(text, this.controller.signal);
+      this.active = this.items.length ? 0 : -1;
+      this.render();
     } catch (error) {
-      if (error.name !== "AbortError") { state.items = []; render(error.message); }
+      if (error.name !== "AbortError") { this.items = []; this.render(error.message); }
     }
   }
 
-  function render(message) {
-    fill(list, state.items.length ? state.items.map((m, i) => h("li", {
-      id: `${id}-${i}`, role: "option", class: "picker__option", "aria-selected": String(i === state.active),
+  render(message) {
+    fill(this.list, this.items.length ? this.items.map((m, i) => h("li", {
+      id: `${this.id}-${i}`, role: "option", class: "picker__option", "aria-selected": String(i === this.active),
       dataset: { index: String(i) } },
     h("strong", { text: `第${m.number}条` }), " ", m.title,
     m.status === "retired" ? h("span", { class: "badge badge--retired", text: "已停用" }) : null,
     h("small", { text: ` ${m.category}` })))
       : h("li", { class: "picker__none", text: message || "没有找到，换个关键词或输入条目号" }));
-    list.hidden = false;
-    input.setAttribute("aria-expanded", "true");
-    if (state.active >= 0) input.setAttribute("aria-activedescendant", `${id}-${state.active}`);
+    this.list.hidden = false;
+    this.input.setAttribute("aria-expanded", "true");
+    if (this.active >= 0) this.input.setAttribute("aria-activedescendant", `${this.id}-${this.active}`);
   }
 
-  function close() {
-    list.hidden = true;
-    input.setAttribute("aria-expanded", "false");
-    input.removeAttribute("aria-activedescendant");
+  close() {
+    this.list.hidden = true;
+    this.input.setAttribute("aria-expanded", "false");
+    this.input.removeAttribute("aria-activedescendant");
   }
 
-  function pick(index) {
-    const measure = state.items[index];
+  pick(index) {
+    const measure = this.items[index];
     if (!measure) return;
-    close();
-    onPick(measure);
+    this.close();
+    this.onPick(measure);
   }
 
-  input.addEventListener("input", debounce(search, 200));
-  input.addEventListener("keydown", (event) => {
+  onKey(event) {
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
-      if (list.hidden) { search(); return; }
+      if (this.list.hidden) { this.search(); return; }
       const step = event.key === "ArrowDown" ? 1 : -1;
-      state.active = Math.min(state.items.length - 1, Math.max(0, state.active + step));
-      render();
+      this.active = Math.min(this.items.length - 1, Math.max(0, this.active + step));
+      this.render();
     } else if (event.key === "Enter") {
       event.preventDefault();
-      if (list.hidden) search(); else pick(state.active);
+      if (this.list.hidden) this.search(); else this.pick(this.active);
     } else if (event.key === "Escape") {
-      close();
+      this.close();
     }
-  });
-  list.addEventListener("mousedown", (event) => {
-    const row = event.target.closest(".picker__option");
-    if (row) { event.preventDefault(); pick(Number(row.dataset.index)); }
-  });
-  input.addEventListener("blur", () => setTimeout(close, 150));
-
-  const element = h("div", { class: "picker" },
-    label ? h("label", { for: id, class: "picker__label", text: label }) : null, input, list);
-  return { element, input, search };
+  }
 }
 
 async function find(text, signal) {

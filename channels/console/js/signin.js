@@ -12,17 +12,9 @@ export function requireSignIn({ role, ready }) {
   const error = form.querySelector(".signin__error");
   let started = false;
 
-  async function check() {
-    const me = await api("/api/admin/whoami");
-    if (role === "admin" && me.role !== "admin") {
-      throw new Error("该令牌是工作人员令牌，本页面需要管理员令牌");
-    }
-    return me;
-  }
-
   async function enter() {
     try {
-      const me = await check();
+      const me = await principalFor(role);
       form.hidden = true;
       app.hidden = false;
       showAccount(me);
@@ -53,6 +45,15 @@ export function requireSignIn({ role, ready }) {
     showForm("登录已失效（令牌被吊销），请重新输入令牌");
   });
   if (token.get()) enter(); else showForm();
+}
+
+/** Who the stored token belongs to; an error when its role may not use this page. */
+async function principalFor(role) {
+  const me = await api("/api/admin/whoami");
+  if (role === "admin" && me.role !== "admin") {
+    throw new Error("该令牌是工作人员令牌，本页面需要管理员令牌");
+  }
+  return me;
 }
 
 function showAccount(me) {

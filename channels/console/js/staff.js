@@ -15,7 +15,9 @@ let catalogue = { units: new Map() };
 requireSignIn({ role: "staff", ready: start });
 
 async function start() {
-  catalogue = await loadFilters();
+  // Filters fill in when the catalogue has loaded; the search does not wait for them.
+  loadFilters().then((loaded) => { catalogue = loaded; })
+    .catch((error) => toast(`筛选条件加载失败：${error.message}`, "error"));
   $("q").addEventListener("input", debounce(() => search(0), 180));
   for (const id of ["f-document", "f-section", "f-category", "f-unit"]) {
     $(id).addEventListener("change", () => search(0));

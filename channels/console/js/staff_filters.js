@@ -32,7 +32,7 @@ function refreshSections(catalogue) {
       sections.push(c.section);
     }
   }
-  fill($("f-section"), option("", "全部章节"), sections.map((s, i) => option(s, `${i + 1}. ${s}`, s === kept)));
+  fill($("f-section"), option("", "全部章节"), sections.map((s) => option(s, s, s === kept)));
   refreshCategories(catalogue);
 }
 

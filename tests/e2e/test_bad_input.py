@@ -92,22 +92,39 @@ def test_injection_attempts_left_the_measures_alone(bot_stack: Stack, stack_db: 
     assert httpx.get(f"{bot_stack.app_url}/health", timeout=30).json()["measures"] == 100
 
 
-@pytest.mark.parametrize(("content", "content_type"), [
+MALFORMED = [
     (b"{not json", "application/json"),
     (b'{"sender": "bad-sender-0001", "message": ', "application/json"),
     (b"[1, 2, 3]", "application/json"),
     (b"sender=bad-sender-0001&message=hi", "application/x-www-form-urlencoded"),
     ("你好".encode("gbk"), "text/plain; charset=gbk"),
     (b"\x00\xff\xfe\x00", "application/octet-stream"),
-])
-def test_malformed_bodies_get_a_clear_4xx(bot_stack: Stack, content: bytes, content_type: str) -> None:
-    app = httpx.post(f"{bot_stack.app_url}/api/chat", content=content,
-                     headers={"Content-Type": content_type}, timeout=60)
-    no_traceback(app)
-    assert app.status_code == 422 and app.json()["detail"]
-    rasa = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", content=content,
-                      headers={"Content-Type": content_type}, timeout=60)
-    no_traceback(rasa)
+]
+
+
+@pytest.mark.parametrize(("content", "content_type"), MALFORMED)
+def test_malformed_bodies_to_the_widget_endpoint_get_a_clear_422(bot_stack: Stack, content: bytes,
+                                                                 content_type: str) -> None:
+    response = httpx.post(f"{bot_stack.app_url}/api/chat", content=content,
+                          headers={"Content-Type": content_type}, timeout=60)
+    no_traceback(response)
+    assert response.status_code == 422 and response.json()["detail"]
+
+
+# Rasa 3.6.21's RestInput calls `request.json.get("sender")`: a JSON array is an AttributeError,
+# answered with Sanic's generic 500 (no traceback in the body). The widget never talks to Rasa
+# directly (the app validates first); strict, so the day Rasa or a channel fix answers 4xx, we hear.
+RASA_ARRAY_BUG = pytest.mark.xfail(strict=True, reason="Rasa 3.6 REST: JSON array body → 500")
+
+
+@pytest.mark.parametrize(("content", "content_type"), [
+    pytest.param(*case, marks=RASA_ARRAY_BUG) if case[0].startswith(b"[") else case for case in MALFORMED])
+def test_malformed_bodies_to_rasa_rest_leak_nothing(bot_stack: Stack, content: bytes,
+                                                    content_type: str) -> None:
+    response = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", content=content,
+                          headers={"Content-Type": content_type}, timeout=60)
+    assert "Traceback" not in response.text and 'File "' not in response.text
+    assert response.status_code < 500, (response.status_code, response.text)
 
 
 def test_malformed_admin_bodies_get_a_clear_4xx(bot_stack: Stack, admin: dict[str, str]) -> None:

@@ -80,6 +80,8 @@ class TcpProxy:
     def stop(self) -> None:
         """Refuse new connections and reset the open ones: the database is unreachable."""
         if self._server is not None:
+            with contextlib.suppress(OSError):  # wakes the blocked accept(); close alone does not
+                self._server.shutdown(socket.SHUT_RDWR)
             self._server.close()
             self._server = None
         for sock in self._sockets:

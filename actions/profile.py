@@ -67,8 +67,8 @@ class ValidateProfileForm(FormValidationAction):
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> list[str]:
         """No questions when the turn that opened the form is a concrete question: answer it."""
-        opening = (tracker.latest_message.get("intent") or {}).get("name") == "match_profile"
-        if opening and not any(tracker.get_slot(s) for s in domain_slots):
+        opening = tracker.get_slot("requested_slot") is None  # the form starts with this turn
+        if opening:
             text = str(tracker.latest_message.get("text") or "")
             if not text.startswith("/") and asks_a_concrete_question(text, base.get_runtime()):
                 return []
@@ -111,7 +111,7 @@ class ActionMatchProfile(PolicyAction):
         kind = str(tracker.get_slot("enterprise_type") or "")
         stage = str(tracker.get_slot("stage") or "")
         need = str(tracker.get_slot("need") or "")
-        if not (kind or stage or need):  # the form asked nothing: answer the question itself
+        if not (stage and need):  # the form was skipped: answer the question that opened it
             return ActionAnswerPolicy().answer(dispatcher, tracker, domain, runtime)
         matches = match_profile(runtime.search, enterprise_type=kind, need=need,
                                 stage_words=STAGE_WORDS.get(stage, ""), limit=3)

@@ -155,7 +155,7 @@ def report(results: Results, elapsed: float, args: argparse.Namespace) -> str:
 
 
 def own_stack(args: argparse.Namespace) -> Stack:
-    """A stack of our own (ports 5805/5855/8805 by default) on a fresh database."""
+    """A stack of our own (ports 5861/5911/8861 by default) on a fresh database."""
     database = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='load-')}/policy.db"
     env = {"DATABASE_URL": database, "REDIS_URL": args.redis_url or ""}
     log_dir = ROOT / "var" / "log" / "load"
@@ -174,8 +174,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=30.0, help="per message, seconds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--start-stack", action="store_true", help="start Rasa, actions and app first")
-    parser.add_argument("--rasa-port", type=int, default=5805)
-    parser.add_argument("--app-port", type=int, default=8805)
+    parser.add_argument("--rasa-port", type=int, default=5861)
+    parser.add_argument("--app-port", type=int, default=8861)
     parser.add_argument("--database-url", help="for --start-stack (default: a new SQLite file)")
     parser.add_argument("--redis-url", help="for --start-stack: Redis trackers, locks, rate limits")
     return parser.parse_args(argv)

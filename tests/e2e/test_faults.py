@@ -47,6 +47,8 @@ class OwnRedis:
 
     def start(self) -> None:
         """Start the server (no persistence) and wait until it accepts connections."""
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            raise RuntimeError(f"port {self.port} is taken: set E2E_PORT_OFFSET")
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--daemonize", "no"],
@@ -133,7 +135,7 @@ def schema_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def own_redis() -> Iterator[OwnRedis]:
     """The stack's private Redis server."""
-    server = OwnRedis(port(5790))
+    server = OwnRedis(port(5991))
     server.start()
     yield server
     server.kill()
@@ -142,7 +144,7 @@ def own_redis() -> Iterator[OwnRedis]:
 @pytest.fixture(scope="module")
 def proxy() -> Iterator[TcpProxy]:
     """The stack's only way to PostgreSQL."""
-    forwarder = TcpProxy(port(5791), sa.engine.make_url(POSTGRES_URL).port or 5432)
+    forwarder = TcpProxy(port(5992), sa.engine.make_url(POSTGRES_URL).port or 5432)
     forwarder.start()
     yield forwarder
     forwarder.stop()
@@ -150,11 +152,11 @@ def proxy() -> Iterator[TcpProxy]:
 
 @pytest.fixture(scope="module")
 def fault_stack(schema_url: str, own_redis: OwnRedis, proxy: TcpProxy) -> Iterator[Stack]:
-    """Rasa (:5705), actions (:5755), app (:8705) on the private Redis and the proxied database."""
+    """Rasa (:5931), actions (:5981), app (:8931) on the private Redis and the proxied database."""
     require_model()
     proxied = schema_url.replace(":5432/", f":{proxy.listen_port}/")
     assert proxied != schema_url
-    stack = Stack(rasa_port=port(5705), action_port=port(5755), app_port=port(8705), log_dir=LOG_DIR,
+    stack = Stack(rasa_port=port(5931), action_port=port(5981), app_port=port(8931), log_dir=LOG_DIR,
                   env={"DATABASE_URL": proxied, "REDIS_URL": f"redis://127.0.0.1:{own_redis.port}/0"})
     with stack:
         yield stack

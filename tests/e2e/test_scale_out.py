@@ -59,13 +59,13 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def replicas(postgres_url: str) -> Iterator[tuple[Stack, Stack]]:
-    """Rasa A (:5605) and B (:5615) sharing Redis, actions (:5655) and the app (:8605)."""
+    """Rasa A (:5631) and B (:5641) sharing Redis, actions (:5681) and the app (:8631)."""
     require_model()
     _flush()
     env = {"DATABASE_URL": postgres_url, "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}"}
-    ports = {"action_port": port(5655), "app_port": port(8605)}
-    a = Stack(rasa_port=port(5605), log_dir=LOG_DIR, env=env, **ports)
-    b = Stack(rasa_port=port(5615), log_dir=LOG_DIR, env=env, **ports)
+    ports = {"action_port": port(5681), "app_port": port(8631)}
+    a = Stack(rasa_port=port(5631), log_dir=LOG_DIR, env=env, **ports)
+    b = Stack(rasa_port=port(5641), log_dir=LOG_DIR, env=env, **ports)
     try:
         a.start()
         b.start_one("rasa")

@@ -158,3 +158,14 @@ async def test_a_concrete_question_skips_the_profile_form() -> None:
     assert await form.required_slots(slots_asked, CollectingDispatcher(), vague, {}) == slots_asked
     messages, _ = await run(ActionMatchProfile(), concrete)
     assert measures(messages)[0] == 68
+
+
+async def test_a_question_naming_an_enterprise_type_is_answered() -> None:
+    from actions.profile import ActionMatchProfile
+
+    form = ValidateProfileForm()
+    question = tracker("拟上市企业梯队库怎么进？", "inform", {"enterprise_type": "拟上市企业"})
+    assert await form.required_slots(["enterprise_type", "stage", "need"], CollectingDispatcher(),
+                                     question, {}) == []
+    messages, _ = await run(ActionMatchProfile(), question)
+    assert measures(messages)[0] == 77

@@ -116,7 +116,8 @@ async def session(client: httpx.AsyncClient, seat: int, deadline: float, args: a
         for message in conversation(rng, pool):
             while message and time.monotonic() < deadline:
                 replies = await ask(client, sender, message, results)
-                await asyncio.sleep(rng.uniform(args.think_min, args.think_max))
+                pause = rng.uniform(args.think_min, args.think_max)
+                await asyncio.sleep(max(0.0, min(pause, deadline - time.monotonic())))
                 message = quick_reply(rng, replies)
             if time.monotonic() >= deadline:
                 return

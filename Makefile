@@ -55,10 +55,11 @@ else
 	$(POLICYBOT) eval $(EVAL_FILE) --via matcher
 endif
 
-## bench: search latency and BM25 baseline, SQLite and PostgreSQL, 100 and 10,000 measures
+## bench: search latency vs BM25 (SQLite, PostgreSQL; 100 and 10,000 measures), bot round trips, 50-session load
 bench: train
 	scripts/ensure-services.sh
 	$(PY) tools/bench.py $(BENCH_ARGS)
+	$(PY) tools/load.py --start-stack $(LOAD_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check policy_db actions channels tests tools

@@ -12,6 +12,7 @@ nothing listens, so it answers with its apology rather than waiting for a bot.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -124,11 +125,12 @@ def test_every_operation_is_covered(api_schema: schemathesis.BaseSchema) -> None
                                                     "POST /api/admin/documents/upload"}
 
 
-def test_control_characters_in_data_do_not_break_the_spreadsheet_export(api_runtime: Runtime) -> None:
+def test_control_characters_in_data_do_not_break_the_spreadsheet_export(tmp_path: Path) -> None:
     """Found by this run: a unit or text with a control character made the .xlsx export a 500."""
-    client = TestClient(build_app(api_runtime, prepare=False))
+    runtime = make_runtime(f"sqlite:///{tmp_path / 'policy.db'}", tmp_path)  # the seeded catalogue
+    client = TestClient(build_app(runtime, prepare=False))
     with client:
-        admin = admin_headers(api_runtime)
+        admin = admin_headers(runtime)
         created = client.post("/api/admin/units", headers=admin,
                               json={"name": "测试\x1b单位", "aliases": ["控制\x07字符"]})
         assert created.status_code in (201, 422), created.text
@@ -137,6 +139,7 @@ def test_control_characters_in_data_do_not_break_the_spreadsheet_export(api_runt
                               headers={**admin, "If-Match": str(version)})
         assert edited.status_code in (200, 422), edited.text
         export = client.get("/api/staff/measures.xlsx", headers=admin)
+    runtime.database.dispose()
     assert export.status_code == 200 and export.content.startswith(b"PK")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from policy_db.auth import issue_token
 from policy_db.config import PROJECT_ROOT
@@ -19,25 +19,11 @@ from tools.stack import Stack
 
 pytestmark = [pytest.mark.bot, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1366, "height": 860}
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 NEW_TITLE = "企业名称自主申报"
 ANSWER_20 = ("根据《普陀区深化推进一流营商环境建设行动方案》第20条：积极实施企业名称告知承诺制,"
              "减少“近似名称”人工干预，责任单位：区市场监管局。")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, driven by Playwright (no downloaded browsers, no network)."""
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run scripts/ensure-chromium.sh")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

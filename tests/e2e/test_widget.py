@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from policy_db.config import PROJECT_ROOT
 from tests.e2e.conftest import chat_with
@@ -18,9 +17,6 @@ from tools.stack import Stack
 
 pytestmark = [pytest.mark.bot, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 375, "height": 740}
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 XSS = "<script>window.__xss=1</script><b>粗体</b>"
@@ -28,17 +24,6 @@ WECHAT_GREEN = "rgb(149, 236, 105)"
 # Scroll the message list so this message's row starts just below the top (for screenshots).
 SHOW_FROM = """el => { const list = el.closest('.messages'), row = el.closest('.row');
   list.scrollTop += row.getBoundingClientRect().top - list.getBoundingClientRect().top - 12; }"""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, driven by Playwright (no downloaded browsers, no network)."""
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run scripts/ensure-chromium.sh")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

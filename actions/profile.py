@@ -45,8 +45,12 @@ def classify(value: str, table: dict[str, tuple[str, ...]]) -> str | None:
 
 
 # Words of a request to be matched ("帮我看看我们能享受哪些政策"), as opposed to a concrete question.
-PROFILE_WORDS = set("政策 享受 适合 推荐 匹配 企业 公司 我们 我司 能 哪些 什么 帮 帮我 看看 看 符合 条件 扶持 "
-                    "支持 优惠 有 啥 这种 这类 类 型 可以 申请 一下 情况 了解 类型 企业类型 对口".split())
+PROFILE_WORDS = frozenset({
+    "政策", "享受", "适合", "推荐", "匹配", "企业", "公司", "我们", "我司", "能",
+    "哪些", "什么", "帮", "帮我", "看看", "看", "符合", "条件", "扶持", "支持",
+    "优惠", "有", "啥", "这种", "这类", "类", "型", "可以", "申请", "一下", "情况",
+    "了解", "类型", "企业类型", "对口",
+})
 
 
 def asks_a_concrete_question(text: str, runtime: Runtime) -> bool:

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from channels.ratelimit import RateLimiter
 from channels.web.chat import router as chat_router
-from channels.web.ratelimit import RateLimiter
 from policy_db.api import create_app
 from policy_db.config import get_settings
 from policy_db.runtime import Runtime
@@ -41,7 +41,7 @@ def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAP
     app.include_router(chat_router)
     settings = runtime.settings if runtime else get_settings()
     app.state.chat_limiter = RateLimiter(settings.chat_rate_limit, settings.chat_rate_window_seconds,
-                                         settings.redis_url or None)
+                                         settings.redis_url or None, scope="widget")
     _mount_console(app)
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="widget")

@@ -25,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.messages import BaseMessage
 
+from channels.ratelimit import RateLimiter
 from channels.wechat.formatting import format_reply
 from channels.wechat.protocol import (
     Incoming,
@@ -50,6 +51,7 @@ TEXT_ONLY = "目前只能识别文字，请输入文字问题。"
 EMPTY_TEXT = "请输入您想咨询的问题，例如：开办企业需要多长时间？"
 LATE_REPLY = "正在查询，请稍候再发一次您的问题。"
 ERROR_REPLY = "抱歉，系统暂时繁忙，请稍后再试。"
+RATE_LIMITED = "您的消息太频繁了，请{wait}秒后再试。"
 WELCOME_EVENTS = {"subscribe", "subscribe_scan"}
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -80,12 +82,16 @@ class WeChatInput(InputChannel):
         appid: str | None = None,
         *,
         replies: ReplyCache | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.protocol = WeChatProtocol(token, aes_key, appid) if token else None
         if self.protocol is None:
             logger.warning("WeChat channel has no token (WECHAT_TOKEN): its webhook answers 503")
         self.replies = replies or ReplyCache(late_reply=LATE_REPLY)
         self.buttons = RecentButtons()
+        # WeChat's servers retry any answer but 200 and then show the user an error page, so
+        # a sender over the limit gets a polite text reply here rather than an HTTP 429.
+        self.limiter = limiter or RateLimiter.from_environment(scope="wechat")
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The Sanic routes: a health check and the WeChat webhook."""
@@ -137,6 +143,10 @@ class WeChatInput(InputChannel):
 
     async def _bot_turn(self, message: BaseMessage, text: str, on_new_message: OnNewMessage) -> str:
         sender = message.source
+        # Counted inside the deduplicated turn: WeChat's retries of one message count once.
+        wait = self.limiter.hit(sender)
+        if wait:
+            return RATE_LIMITED.format(wait=wait)
         collector = CollectingOutputChannel()
         user_message = UserMessage(
             self.buttons.payload_for(sender, text) or text,

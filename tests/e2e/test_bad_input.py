@@ -111,20 +111,43 @@ def test_malformed_bodies_to_the_widget_endpoint_get_a_clear_422(bot_stack: Stac
     assert response.status_code == 422 and response.json()["detail"]
 
 
-# Rasa 3.6.21's RestInput calls `request.json.get("sender")`: a JSON array is an AttributeError,
-# answered with Sanic's generic 500 (no traceback in the body). The widget never talks to Rasa
-# directly (the app validates first); strict, so the day Rasa or a channel fix answers 4xx, we hear.
-RASA_ARRAY_BUG = pytest.mark.xfail(strict=True, reason="Rasa 3.6 REST: JSON array body → 500")
-
-
-@pytest.mark.parametrize(("content", "content_type"), [
-    pytest.param(*case, marks=RASA_ARRAY_BUG) if case[0].startswith(b"[") else case for case in MALFORMED])
-def test_malformed_bodies_to_rasa_rest_leak_nothing(bot_stack: Stack, content: bytes,
-                                                    content_type: str) -> None:
+@pytest.mark.parametrize(("content", "content_type"), MALFORMED)
+def test_malformed_bodies_to_rasa_rest_get_a_clear_400(bot_stack: Stack, content: bytes,
+                                                       content_type: str) -> None:
+    # Rasa's stock RestInput answers a JSON array with a 500 (`request.json.get`); ours says why.
     response = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", content=content,
                           headers={"Content-Type": content_type}, timeout=60)
-    assert "Traceback" not in response.text and 'File "' not in response.text
-    assert response.status_code < 500, (response.status_code, response.text)
+    no_traceback(response)
+    assert response.status_code == 400 and response.json()["error"], response.text
+
+
+@pytest.mark.parametrize(("body", "wrong"), [
+    ({"message": "你好"}, "sender"),
+    ({"sender": "", "message": "你好"}, "sender"),
+    ({"sender": "x" * 129, "message": "你好"}, "sender"),
+    ({"sender": "bad-sender-0002", "message": 42}, "message"),
+    ({"sender": "bad-sender-0003", "message": "你" * 10_001}, "message"),
+    ({"sender": "bad-sender-0004", "message": "你好", "metadata": [1]}, "metadata"),
+])
+def test_rasa_rest_names_the_wrong_field(bot_stack: Stack, body: dict[str, Any], wrong: str) -> None:
+    response = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+    assert response.status_code == 400 and response.json()["error"].startswith(wrong), response.text
+
+
+def test_rasa_rest_limits_each_sender_with_429_and_retry_after(bot_stack: Stack) -> None:
+    flooder, bystander = sender(), sender()
+    limit = 30  # CHAT_RATE_LIMIT's default, per 60 s
+    codes = [httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", timeout=60,
+                        json={"sender": flooder, "message": "/greet"}).status_code
+             for _ in range(limit + 2)]
+    assert codes[:limit] == [200] * limit and codes[limit:] == [429, 429]
+    limited = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", timeout=60,
+                         json={"sender": flooder, "message": "你好"})
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert limited.json()["error"]
+    answered = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", timeout=60,
+                          json={"sender": bystander, "message": "你好"})
+    assert answered.status_code == 200 and text_of(answered.json())
 
 
 def test_malformed_admin_bodies_get_a_clear_4xx(bot_stack: Stack, admin: dict[str, str]) -> None:

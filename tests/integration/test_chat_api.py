@@ -8,7 +8,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from channels.web.ratelimit import RateLimiter
+from channels.ratelimit import RateLimiter
 from channels.web.server import build_app
 from policy_db.runtime import Runtime
 
@@ -66,7 +66,7 @@ def test_history_of_unknown_sender_is_empty_and_bad_sender_rejected(client: Test
 
 
 def test_rate_limit_answers_429_with_retry_after(client: TestClient) -> None:
-    client.app.state.chat_limiter = RateLimiter(limit=3, window=60)  # type: ignore[attr-defined]
+    client.app.state.chat_limiter = RateLimiter(limit=3, window=60, scope="widget")  # type: ignore[attr-defined]
     codes = [send(client, f"问题{i}", f"r{i}").status_code for i in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
     limited = send(client, "再问一次", "r9")
@@ -78,11 +78,12 @@ def test_rate_limit_answers_429_with_retry_after(client: TestClient) -> None:
 def test_rate_limit_shared_through_redis() -> None:
     url = "redis://127.0.0.1:6379/14"
     redis.Redis.from_url(url).flushdb()
-    first, second = RateLimiter(2, 60, url), RateLimiter(2, 60, url)  # two app processes
+    first, second = (RateLimiter(2, 60, url, scope="widget") for _ in range(2))  # two processes
     assert [first.hit("s"), second.hit("s")] == [0, 0]
     assert first.hit("s") > 0 and second.hit("s") > 0
+    assert RateLimiter(2, 60, url, scope="rest").hit("s") == 0, "each channel counts on its own"
 
 
 def test_rate_limit_survives_redis_down() -> None:
-    limiter = RateLimiter(1, 60, "redis://127.0.0.1:1/0")
+    limiter = RateLimiter(1, 60, "redis://127.0.0.1:1/0", scope="widget")
     assert limiter.hit("s") == 0 and limiter.hit("s") > 0

@@ -16,7 +16,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import delete, func, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
@@ -36,11 +36,12 @@ from policy_db.models import (
     Stopword,
     Synonym,
 )
+from policy_db.plain_text import PlainTextModel
 from policy_db.text import normalize
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Record(PlainTextModel):
+    """A part of an export: unknown fields refused, text fields checked like the admin API's."""
 
 
 class UnitRecord(_Record):
@@ -72,6 +73,8 @@ class ExampleRecord(_Record):
 class MeasureRecord(_Record):
     """A measure with its version and status."""
 
+    multiline_fields = frozenset({"text"})
+
     number: int = Field(ge=1)
     title: str = Field("", max_length=120)
     text: str = Field(min_length=1)
@@ -86,6 +89,8 @@ class MeasureRecord(_Record):
 
 class CategoryRecord(_Record):
     """A category and its measures."""
+
+    multiline_fields = frozenset({"lead"})
 
     ordinal: int = Field(ge=1)
     title: str = Field(min_length=1, max_length=300)
@@ -103,6 +108,8 @@ class SectionRecord(_Record):
 
 class DocumentRecord(_Record):
     """A policy document with its source text and structure."""
+
+    multiline_fields = frozenset({"preamble", "source_text"})
 
     id: int = Field(ge=1)
     slug: str = Field(min_length=1, max_length=120)

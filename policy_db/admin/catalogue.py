@@ -11,7 +11,16 @@ from policy_db.audit import record
 from policy_db.auth import Principal
 from policy_db.catalog import bump_revision
 from policy_db.errors import Conflict, InvalidInput, NotFound, UnitNotFound
-from policy_db.models import Category, Measure, MeasureUnit, ResponsibleUnit, Section, Synonym
+from policy_db.models import (
+    ACTIVE,
+    Category,
+    Measure,
+    MeasureUnit,
+    PolicyDocument,
+    ResponsibleUnit,
+    Section,
+    Synonym,
+)
 from policy_db.text import normalize
 
 UNIT_KINDS = ("district_department", "court", "street_town", "collective", "other")
@@ -114,6 +123,23 @@ def category_view(category: Category) -> dict[str, Any]:
     return {"document_id": category.document_id, "ordinal": category.ordinal,
             "section": category.section.ordinal, "section_title": category.section.title,
             "title": category.title, "lead": category.lead}
+
+
+def category_overview(session: Session, *, document_id: int | None = None) -> list[dict[str, Any]]:
+    """Every category (of one document) with its section, lead and number of active measures."""
+    counts = (select(Measure.category_id, func.count().label("measures"))
+              .where(Measure.status == ACTIVE).group_by(Measure.category_id).subquery())
+    stmt = (select(Category.document_id, Category.ordinal, Section.ordinal.label("section"),
+                   Section.title.label("section_title"), Category.title, Category.lead,
+                   func.coalesce(counts.c.measures, 0).label("measures"))
+            .join(Section, Section.id == Category.section_id)
+            .outerjoin(counts, counts.c.category_id == Category.id)
+            .order_by(Category.document_id, Category.ordinal))
+    if document_id is not None:
+        if session.get(PolicyDocument, document_id) is None:
+            raise NotFound(f"没有编号为{document_id}的政策文件")
+        stmt = stmt.where(Category.document_id == document_id)
+    return [dict(row._mapping) for row in session.execute(stmt)]
 
 
 def find_category_by_ordinal(session: Session, document_id: int, ordinal: int) -> Category:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from policy_db.audit import record
 from policy_db.auth import Principal
-from policy_db.catalog import bump_revision
+from policy_db.catalog import active_measure_counts, bump_revision
 from policy_db.errors import InvalidInput, NotFound
 from policy_db.ingest import import_document
 from policy_db.models import ACTIVE, RETIRED, PolicyDocument
@@ -40,13 +40,13 @@ def document_summary(parsed: ParsedDocument) -> dict[str, Any]:
             "measures": len(parsed.measures()), "units": units}
 
 
-def document_view(document: PolicyDocument) -> dict[str, Any]:
-    """A document's fields as the admin API shows them."""
+def document_view(session: Session, document: PolicyDocument) -> dict[str, Any]:
+    """A document's fields as the admin API shows them (the measure count comes from the database)."""
     return {"id": document.id, "slug": document.slug, "title": document.title,
             "issuers": list(document.issuers or []),
             "issued_on": document.issued_on.isoformat() if document.issued_on else None,
             "status": document.status,
-            "measures": sum(1 for m in document.measures if m.status == ACTIVE)}
+            "measures": active_measure_counts(session, [document.id]).get(document.id, 0)}
 
 
 def import_policy_text(session: Session, *, actor: Principal, text: str, slug: str,
@@ -58,7 +58,7 @@ def import_policy_text(session: Session, *, actor: Principal, text: str, slug: s
     check_slug(slug)
     parsed = parse_document(text)  # InvalidDocument (with line numbers) before anything is written
     existing = session.scalar(select(PolicyDocument).where(PolicyDocument.slug == slug))
-    before = document_view(existing) if existing else None
+    before = document_view(session, existing) if existing else None
     report = asdict(import_document(session, parsed, slug=slug, source_text=text))
     result = {"committed": commit, "summary": document_summary(parsed), "report": report}
     if not commit:
@@ -79,10 +79,10 @@ def set_document_status(session: Session, *, actor: Principal, document_id: int,
         raise NotFound(f"没有编号为{document_id}的政策文件")
     assert status in (ACTIVE, RETIRED)
     if document.status != status:
-        before = document_view(document)
+        before = document_view(session, document)
         document.status = status
         session.flush()
         record(session, actor=actor, action="retire" if status == RETIRED else "restore",
-               entity="document", key=document.slug, before=before, after=document_view(document))
+               entity="document", key=document.slug, before=before, after=document_view(session, document))
         bump_revision(session)
     return document

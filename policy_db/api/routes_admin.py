@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 
 from policy_db import catalog
 from policy_db.admin import catalogue as units_admin
@@ -19,6 +19,7 @@ from policy_db.api.schemas import MeasurePublic
 from policy_db.api.schemas_admin import (
     CategoryAdmin,
     CategoryCreate,
+    CategoryDetail,
     CategoryUpdate,
     ExampleCreate,
     ExamplePublic,
@@ -30,10 +31,11 @@ from policy_db.api.schemas_admin import (
     UnitCreate,
     UnitUpdate,
 )
-from policy_db.api.security import AdminDep, require_admin
+from policy_db.api.security import AdminDep, AuthenticatedRoute, require_admin
 from policy_db.models import Measure
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)],
+                   route_class=AuthenticatedRoute)
 MEASURE = "/measures/{document_id}/{number}"
 
 
@@ -143,6 +145,13 @@ def remove_unit(name: str, admin: AdminDep, session: SessionDep) -> Response:
     """Delete a unit that no measure names (409 otherwise)."""
     units_admin.delete_unit(session, actor=admin, name=name)
     return Response(status_code=204)
+
+
+@router.get("/categories", response_model=list[CategoryDetail])
+def get_categories(session: SessionDep,
+                   document_id: Annotated[int | None, Query(ge=1)] = None) -> list[CategoryDetail]:
+    """Every category (of one document) with its section, lead sentence and active measure count."""
+    return [CategoryDetail(**c) for c in units_admin.category_overview(session, document_id=document_id)]
 
 
 @router.post("/categories", status_code=201, response_model=CategoryAdmin)

@@ -31,7 +31,7 @@ from policy_db.api.schemas_admin import (
     TokenPublic,
     WhoAmI,
 )
-from policy_db.api.security import AdminDep, StaffDep, require_staff
+from policy_db.api.security import AdminDep, AuthenticatedRoute, StaffDep, require_staff
 from policy_db.audit import ACTIONS, ENTITIES, audit_entries, entry_view, record
 from policy_db.auth import Principal, issue_token, list_tokens, revoke_token, token_view
 from policy_db.models import ACTIVE, RETIRED
@@ -40,7 +40,8 @@ from policy_db.search import export_dictionary
 from policy_db.transfer import CatalogueExport, export_catalogue, import_catalogue
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_staff)])
+router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_staff)],
+                   route_class=AuthenticatedRoute)
 TOO_LARGE = f"文件过大：上限为 {MAX_DOCUMENT_BYTES // 1_000_000} MB"
 
 
@@ -120,14 +121,14 @@ def upload_document(admin: AdminDep, runtime: RuntimeDep, session: SessionDep,
 def retire_document(document_id: int, admin: AdminDep, session: SessionDep) -> DocumentPublic:
     """Take a whole document out of the answers."""
     document = set_document_status(session, actor=admin, document_id=document_id, status=RETIRED)
-    return DocumentPublic(**document_view(document))
+    return DocumentPublic(**document_view(session, document))
 
 
 @router.post("/documents/{document_id}/restore", response_model=DocumentPublic)
 def restore_document(document_id: int, admin: AdminDep, session: SessionDep) -> DocumentPublic:
     """Bring a retired document back into the answers."""
     document = set_document_status(session, actor=admin, document_id=document_id, status=ACTIVE)
-    return DocumentPublic(**document_view(document))
+    return DocumentPublic(**document_view(session, document))
 
 
 @router.get("/audit", response_model=AuditList)

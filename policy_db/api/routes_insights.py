@@ -11,11 +11,12 @@ from pydantic import BaseModel
 
 from policy_db.api.deps import RuntimeDep, SessionDep
 from policy_db.api.routes_staff import csv_response
-from policy_db.api.security import require_admin
+from policy_db.api.security import AuthenticatedRoute, require_admin
 from policy_db.insights import RATINGS
 from policy_db.insights_report import REPORT_TZ, insights_report
 
-router = APIRouter(prefix="/api/admin", tags=["insights"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/admin", tags=["insights"], dependencies=[Depends(require_admin)],
+                   route_class=AuthenticatedRoute)
 DaysQuery = Annotated[int, Query(ge=1, le=366, description="统计最近多少天（含今天，按北京时间）")]
 OUTCOME_NAMES = {"no_match": "未匹配", "clarified": "需追问"}
 # Labels of the bot's intents that are not topics (topics are labelled in seeds/topics.yml).

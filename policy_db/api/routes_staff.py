@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 from policy_db.api.deps import RuntimeDep, SessionDep
 from policy_db.api.routes_public import search_measures
 from policy_db.api.schemas import MeasureList, MeasurePublic
-from policy_db.api.security import require_staff
+from policy_db.api.security import AuthenticatedRoute, require_staff
 from policy_db.catalog import MeasureView
 from policy_db.errors import NotFound
 from policy_db.models import Section
 from policy_db.runtime import Runtime
 
-router = APIRouter(prefix="/api/staff", tags=["staff"], dependencies=[Depends(require_staff)])
+router = APIRouter(prefix="/api/staff", tags=["staff"], dependencies=[Depends(require_staff)],
+                   route_class=AuthenticatedRoute)
 MAX_EXPORT = 10_000
 MAX_RANKED = 1_000_000  # "all of them", for narrowing by section after ranking
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

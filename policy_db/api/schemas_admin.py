@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from policy_db.plain_text import PlainTextModel
 
 Role = Literal["admin", "staff"]
 UnitRole = Literal["responsible", "lead", "cooperating"]
 UnitKind = Literal["district_department", "court", "street_town", "collective", "other"]
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Request(PlainTextModel):
+    """A request body: unknown fields refused, text fields one line without control characters."""
 
 
 class WhoAmI(BaseModel):
@@ -61,6 +63,8 @@ UnitList = list[str | UnitAssignment]
 class MeasureCreate(_Request):
     """A new measure in a document's category."""
 
+    multiline_fields = frozenset({"text"})
+
     document_id: int = Field(ge=1)
     number: int = Field(ge=1, le=100_000)
     category: int | str = Field(description="类别序号或标题")
@@ -72,6 +76,8 @@ class MeasureCreate(_Request):
 
 class MeasureUpdate(_Request):
     """Fields to change; the ones left out stay as they are."""
+
+    multiline_fields = frozenset({"text"})
 
     text: str | None = Field(None, min_length=1, max_length=5000)
     title: str | None = Field(None, max_length=120)
@@ -133,6 +139,8 @@ class UnitAdmin(BaseModel):
 class CategoryCreate(_Request):
     """A new category in a section of a document."""
 
+    multiline_fields = frozenset({"lead"})
+
     document_id: int = Field(ge=1)
     section: int = Field(ge=1, description="章序号")
     ordinal: int | None = Field(None, ge=1, description="类别序号；省略则排在最后")
@@ -142,6 +150,8 @@ class CategoryCreate(_Request):
 
 class CategoryUpdate(_Request):
     """Category fields to change."""
+
+    multiline_fields = frozenset({"lead"})
 
     title: str | None = Field(None, min_length=1, max_length=300)
     lead: str | None = Field(None, max_length=2000)
@@ -158,8 +168,16 @@ class CategoryAdmin(BaseModel):
     lead: str
 
 
+class CategoryDetail(CategoryAdmin):
+    """A category's fields and the number of its active measures."""
+
+    measures: int
+
+
 class DocumentImport(_Request):
     """A policy document's text; `commit` false (the default) only previews."""
+
+    multiline_fields = frozenset({"text"})
 
     text: str = Field(min_length=1)
     slug: str = Field(min_length=1, max_length=120, examples=["putuo-2022-plan"])

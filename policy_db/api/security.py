@@ -1,13 +1,21 @@
-"""Bearer-token dependencies: `require_staff`, `require_admin` (401 without a valid token, 403 wrong role)."""
+"""Bearer-token dependencies: `require_staff`, `require_admin` (401 without a valid token, 403 wrong role).
+
+Routers of signed-in pages use `AuthenticatedRoute`, which checks the token before FastAPI reads
+the request body: a caller without the right token learns nothing about what the body should be.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from policy_db.api.deps import RuntimeDep
+from policy_db.api.deps import RuntimeDep, get_runtime
 from policy_db.auth import ROLES, Principal, authenticate
 
 bearer = HTTPBearer(auto_error=False, scheme_name="API 令牌",
@@ -19,8 +27,11 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(runtime: RuntimeDep, credentials: CredentialsDep) -> Principal:
+def current_principal(request: Request, runtime: RuntimeDep, credentials: CredentialsDep) -> Principal:
     """The caller of a valid, unrevoked token; 401 otherwise."""
+    checked = getattr(request.state, "principal", None)
+    if isinstance(checked, Principal):  # already authenticated by AuthenticatedRoute
+        return checked
     if credentials is None:
         raise _unauthorized("需要登录：请在请求头中提供 Authorization: Bearer <令牌>")
     # Its own short transaction: recording last use must not hold locks for the whole request.
@@ -51,3 +62,34 @@ def require_admin(principal: PrincipalDep) -> Principal:
 
 StaffDep = Annotated[Principal, Depends(require_staff)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+def _role_check(dependant: Dependant) -> Callable[[Principal], Principal] | None:
+    """The role dependency a route needs (admin wins over staff), found in its dependency tree."""
+    found: set[Callable[..., Any]] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        found.add(current.call)  # type: ignore[arg-type]
+        pending.extend(current.dependencies)
+    return require_admin if require_admin in found else require_staff if require_staff in found else None
+
+
+class AuthenticatedRoute(APIRoute):
+    """A route that authenticates (401) and checks the role (403) before the body is read (422)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The usual handler, behind the token check of the role the route's dependencies need."""
+        handler = super().get_route_handler()
+        role_check = _role_check(self.dependant)
+        if role_check is None:
+            return handler
+
+        async def authenticated(request: Request) -> Response:
+            credentials = await bearer(request)
+            principal = await run_in_threadpool(current_principal, request, get_runtime(request),
+                                                credentials)
+            request.state.principal = role_check(principal)
+            return await handler(request)
+
+        return authenticated

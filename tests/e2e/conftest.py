@@ -46,6 +46,22 @@ def bot_stack(stack_db: str) -> Iterator[Stack]:
         yield stack
 
 
+@pytest.fixture(scope="session")
+def app_stack(stack_db: str) -> Iterator[Stack]:
+    """The app alone (:8210) on the end-to-end database, for pages that never ask the bot.
+
+    No trained model needed: the staff console, admin and insights pages only call the app's API.
+    """
+    stack = Stack(rasa_port=port(5215), action_port=port(5265), app_port=port(8210), log_dir=LOG_DIR,
+                  env={"DATABASE_URL": stack_db, "REDIS_URL": ""})
+    stack.start(only=("app",))
+    try:
+        stack.wait_ready()
+        yield stack
+    finally:
+        stack.stop()
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -1,8 +1,9 @@
-"""The staff console, admin pages and insights in headless Chromium, against the real stack's app."""
+"""The staff console, admin pages and insights in headless Chromium, against the real app (no bot needed)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from policy_db.models import QuestionLog, Rating
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tools.stack import Stack
 
-pytestmark = [pytest.mark.bot, pytest.mark.browser]
+pytestmark = [pytest.mark.browser]
 
 DESKTOP = {"width": 1366, "height": 860}
 ARTIFACTS = PROJECT_ROOT / "artifacts"
@@ -27,20 +28,20 @@ ANSWER_20 = ("根据《普陀区深化推进一流营商环境建设行动方案
 
 
 @pytest.fixture(scope="module")
-def admin_secret(bot_stack: Stack, stack_db: str) -> str:
+def admin_secret(app_stack: Stack, stack_db: str) -> str:
     """An admin token of the running stack."""
     return issue_admin_token(stack_db, name="控制台测试管理员")
 
 
 @pytest.fixture
-def desktop(chromium: Browser, bot_stack: Stack) -> Iterator[BrowserContext]:
+def desktop(chromium: Browser, app_stack: Stack) -> Iterator[BrowserContext]:
     """A fresh desktop browser profile allowed to use the clipboard.
 
     bypass_csp: Playwright's waiting helpers evaluate strings, which the pages' CSP forbids.
     """
-    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN", base_url=bot_stack.app_url,
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN", base_url=app_stack.app_url,
                                    bypass_csp=True, accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=bot_stack.app_url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_stack.app_url)
     context.set_default_timeout(20_000)
     yield context
     context.close()
@@ -115,13 +116,13 @@ def test_an_admin_edit_shows_up_in_the_staff_console(desktop: BrowserContext, ad
 
 
 def test_a_stale_edit_keeps_the_typed_text_and_loads_the_other_version(
-        desktop: BrowserContext, admin_secret: str, bot_stack: Stack) -> None:
+        desktop: BrowserContext, admin_secret: str, app_stack: Stack) -> None:
     page = desktop.new_page()
     sign_in(page, "/admin", admin_secret)
     open_measure(page, "1:21", 21)
-    version = int(httpx.get(f"{bot_stack.app_url}/api/measures/1/21").json()["version"])
+    version = int(httpx.get(f"{app_stack.app_url}/api/measures/1/21").json()["version"])
     theirs = {"title": "注销套餐服务", "text": "提供企业“套餐式”注销服务（同事刚改过）。"}
-    other = httpx.patch(f"{bot_stack.app_url}/api/admin/measures/1/21", json=theirs,
+    other = httpx.patch(f"{app_stack.app_url}/api/admin/measures/1/21", json=theirs,
                         headers={"Authorization": f"Bearer {admin_secret}", "If-Match": str(version)})
     assert other.status_code == 200, other.text
 
@@ -137,7 +138,7 @@ def test_a_stale_edit_keeps_the_typed_text_and_loads_the_other_version(
     page.get_by_role("button", name="保存修改").click()
     expect(page.locator("#m-version")).to_contain_text(f"第{version + 2}版")
     expect(conflict).to_be_hidden()
-    saved = httpx.get(f"{bot_stack.app_url}/api/measures/1/21").json()
+    saved = httpx.get(f"{app_stack.app_url}/api/measures/1/21").json()
     assert (saved["title"], saved["text"]) == ("企业注销一次办", theirs["text"])
 
 
@@ -173,7 +174,7 @@ def seed_history(database_url: str) -> None:
 
 
 def test_insights_show_unmatched_questions_that_become_examples(
-        desktop: BrowserContext, admin_secret: str, bot_stack: Stack, stack_db: str) -> None:
+        desktop: BrowserContext, admin_secret: str, app_stack: Stack, stack_db: str) -> None:
     seed_history(stack_db)
     page = desktop.new_page()
     sign_in(page, "/admin/insights", admin_secret)
@@ -194,7 +195,7 @@ def test_insights_show_unmatched_questions_that_become_examples(
     expect(dialog).to_be_hidden()
     expect(row).to_contain_text("已加为 第72条")
 
-    examples = httpx.get(f"{bot_stack.app_url}/api/admin/measures/1/72/examples",
+    examples = httpx.get(f"{app_stack.app_url}/api/admin/measures/1/72/examples",
                          headers={"Authorization": f"Bearer {admin_secret}"}).json()
     assert "员工落户积分怎么算" in [e["text"] for e in examples]
     page.reload()
@@ -221,3 +222,131 @@ def test_pages_refuse_the_wrong_token(desktop: BrowserContext, stack_db: str) ->
     expect(page.get_by_role("link", name="数据管理")).to_be_hidden()
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_label("访问令牌")).to_be_visible()
+
+
+PLAN_TITLE = "普陀区深化推进一流营商环境建设行动方案"
+
+
+def admin_headers(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def category_titles(app_url: str) -> list[str]:
+    """The titles of document 1's categories, as the public API lists them."""
+    return [c["title"] for c in httpx.get(f"{app_url}/api/categories").json() if c["document_id"] == 1]
+
+
+def test_an_admin_adds_and_renames_a_category(desktop: BrowserContext, admin_secret: str,
+                                              app_stack: Stack) -> None:
+    page = desktop.new_page()
+    sign_in(page, "/admin", admin_secret)
+    page.get_by_role("tab", name="文件与类别").click()
+    rows = page.locator("#c-list tr")
+    expect(rows).to_have_count(len(category_titles(app_stack.app_url)))
+    expect(rows.first).to_contain_text("提升线上服务友好度")
+
+    page.get_by_role("button", name="新建类别").click()
+    page.get_by_label("类别名称").fill("推进低空经济服务")
+    page.get_by_label("导语").fill("支持低空经济企业落地。")
+    page.get_by_role("button", name="新建", exact=True).click()
+    created = rows.filter(has_text="推进低空经济服务")
+    expect(created.locator("td").last).to_have_text("0")  # no measures yet
+    ordinal = int(created.locator("td").first.inner_text())
+
+    page.get_by_role("button", name="新建类别").click()  # the same ordinal again: the 409 is shown
+    page.get_by_label("类别序号").fill(str(ordinal))
+    page.get_by_label("类别名称").fill("重复的类别")
+    page.get_by_role("button", name="新建", exact=True).click()
+    expect(page.locator("#c-error")).to_have_text(f"与现有类别冲突：文件1中已有第{ordinal}个类别")
+
+    created.click()
+    expect(page.get_by_label("导语")).to_have_value("支持低空经济企业落地。")
+    page.get_by_label("类别名称").fill("发展低空经济")
+    page.get_by_role("button", name="保存类别").click()
+    expect(rows.filter(has_text="发展低空经济")).to_have_count(1)
+    expect(rows.filter(has_text="推进低空经济服务")).to_have_count(0)
+    titles = category_titles(app_stack.app_url)
+    assert "发展低空经济" in titles and "推进低空经济服务" not in titles and "重复的类别" not in titles
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "admin_categories.png", full_page=True)
+
+    page.get_by_role("tab", name="措施编辑").click()  # the renamed category can be chosen for a measure
+    open_measure(page, "1:99", 99)
+    expect(page.locator("#m-category option", has_text="发展低空经济")).to_have_count(1)
+
+
+def test_an_admin_retires_and_restores_a_whole_document(desktop: BrowserContext, admin_secret: str,
+                                                        app_stack: Stack) -> None:
+    def answers() -> list[int]:
+        items = httpx.get(f"{app_stack.app_url}/api/measures", params={"q": "留抵退税"}).json()["items"]
+        return [m["number"] for m in items if m["document_id"] == 1]
+
+    active = next(d for d in httpx.get(f"{app_stack.app_url}/api/documents").json() if d["id"] == 1)
+    assert active["status"] == "active" and 25 in answers()
+    page = desktop.new_page()
+    sign_in(page, "/admin", admin_secret)
+    page.get_by_role("tab", name="文件与类别").click()
+    row = page.locator("#d-list tr", has_text=PLAN_TITLE)
+    expect(row).to_contain_text("有效")
+    expect(row).to_contain_text(f"{active['measures']} 条")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())  # changing one's mind changes nothing
+    row.get_by_role("button", name=f"停用《{PLAN_TITLE}》").click()
+    expect(row.get_by_role("button", name=f"停用《{PLAN_TITLE}》")).to_be_visible()
+    assert 25 in answers()
+
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    row.get_by_role("button", name=f"停用《{PLAN_TITLE}》").click()
+    expect(row).to_contain_text("已停用")
+    assert f"{active['measures']} 条措施不再出现" in asked[0]
+    assert answers() == []  # the bot and the console no longer answer from it
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=f"恢复《{PLAN_TITLE}》").click()
+    expect(row).to_contain_text("有效")
+    assert 25 in answers()
+
+
+def test_an_admin_exports_and_reimports_the_catalogue(desktop: BrowserContext, admin_secret: str,
+                                                      app_stack: Stack, tmp_path: Path) -> None:
+    page = desktop.new_page()
+    sign_in(page, "/admin", admin_secret)
+    page.get_by_role("tab", name="整库备份").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 JSON").click()
+    backup = tmp_path / download.value.suggested_filename
+    download.value.save_as(backup)
+    exported = json.loads(backup.read_text(encoding="utf-8"))
+    assert backup.name == "policybot-catalogue.json" and exported["format"] == "policybot-catalogue"
+    measures = sum(len(c["measures"]) for d in exported["documents"] for s in d["sections"]
+                   for c in s["categories"])
+    assert measures >= 100
+
+    later = httpx.post(f"{app_stack.app_url}/api/admin/categories", headers=admin_headers(admin_secret),
+                       json={"document_id": 1, "section": 1, "title": "备份之后新建的类别"})
+    assert later.status_code == 201, later.text
+
+    result = page.locator("#x-result")
+    page.get_by_label("JSON 文件").set_input_files(
+        files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b"not json"}])
+    expect(result).to_contain_text("“notes.json”不是有效的 JSON 文件")
+    expect(page.get_by_role("button", name="确认导入")).to_be_disabled()
+
+    page.get_by_label("JSON 文件").set_input_files(backup)
+    expect(result).to_contain_text("待导入")
+    expect(page.locator("#x-counts")).to_contain_text(f"措施{measures} 条")
+    page.get_by_role("button", name="确认导入").click()  # not replacing a filled database: refused
+    expect(result.get_by_role("alert")).to_contain_text("数据库中已有政策数据")
+    assert "备份之后新建的类别" in category_titles(app_stack.app_url)
+
+    page.get_by_label("替换现有全部政策数据").check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="确认导入").click()
+    expect(result).to_contain_text("已导入“policybot-catalogue.json”")
+    expect(page.locator("#x-counts")).to_contain_text(f"措施{measures} 条")
+    expect(page.locator("#x-counts")).to_contain_text(f"政策文件{len(exported['documents'])} 个")
+    shot(page, "admin_transfer.png")
+    assert "备份之后新建的类别" not in category_titles(app_stack.app_url)  # back to the backup
+    again = httpx.get(f"{app_stack.app_url}/api/admin/export", headers=admin_headers(admin_secret)).json()
+    assert again == exported

@@ -47,6 +47,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/admin/units"): {"json": {"name": "矩阵局", "aliases": ["矩阵"]}, "expect": 201},
     ("PATCH", "/api/admin/units/{name}"): {"url": "/api/admin/units/矩阵局", "json": {"phone": "1"}},
     ("DELETE", "/api/admin/units/{name}"): {"url": "/api/admin/units/矩阵局", "expect": 204},
+    ("GET", "/api/admin/categories"): {"url": "/api/admin/categories?document_id=1"},
     ("POST", "/api/admin/categories"): {"expect": 201, "save": ("ordinal", "ordinal"),
                                         "json": {"document_id": 1, "section": 5, "title": "矩阵类别"}},
     ("PATCH", "/api/admin/categories/{document_id}/{ordinal}"): {
@@ -71,6 +72,10 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/admin/insights.csv"): {},
 }
 PLACEHOLDERS = {"token_id": 1, "example_id": 1, "ordinal": 1, "synonym_id": 1, "export": {}}
+# Bodies no endpoint accepts: checking them must not come before checking the token.
+MALFORMED = {"json": (b'{"name": "\xe7\x9f\xa9', "application/json"),
+             "files": (b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n",
+                       "multipart/form-data; boundary=x")}
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -82,12 +87,16 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 
 def _request(api: AdminApi, key: tuple[str, str], headers: dict[str, str],
-             values: dict[str, Any]):  # type: ignore[no-untyped-def]
+             values: dict[str, Any], *, malformed: bool = False):  # type: ignore[no-untyped-def]
     spec = MATRIX[key]
     url = spec.get("url", key[1]).format(**{k: v for k, v in values.items() if k != "export"})
     body = values["export"] if spec.get("json") == "{export}" else spec.get("json")
     if "if_match" in spec:
         headers = {**headers, "If-Match": spec["if_match"]}
+    if malformed:  # every route gets a broken body, even those that take none
+        content, content_type = MALFORMED["files" if "files" in spec else "json"]
+        return api.client.request(key[0], url, content=content,
+                                  headers={**headers, "Content-Type": content_type})
     return api.client.request(key[0], url, json=body, files=spec.get("files"), headers=headers)
 
 
@@ -98,15 +107,18 @@ def test_every_route_has_a_matrix_entry(api: AdminApi) -> None:
     assert routes == set(MATRIX), "add the new endpoint to MATRIX"
 
 
+@pytest.mark.parametrize("body", ["as documented", "malformed"])
 @pytest.mark.parametrize("who", ["anonymous", "invalid", "revoked", "staff"])
-def test_who_may_not_call_admin_endpoints(api: AdminApi, who: str) -> None:
+def test_who_may_not_call_admin_endpoints(api: AdminApi, who: str, body: str) -> None:
+    # 401 or 403 whatever the body: the token is checked before the body is read or validated.
     headers = {"anonymous": {}, "invalid": bearer("not-a-token"), "staff": api.staff,
                "revoked": bearer(_revoked_token(api))}[who]
     wrong = {}
     for key, spec in MATRIX.items():
         expected = 200 if spec.get("public") else (
             spec.get("staff", 403) if who == "staff" else 401)
-        response = _request(api, key, headers, {**PLACEHOLDERS, "token_id": 999_999})
+        response = _request(api, key, headers, {**PLACEHOLDERS, "token_id": 999_999},
+                            malformed=body == "malformed")
         if response.status_code != expected:
             wrong[key] = (response.status_code, response.text[:120])
         elif expected == 401:

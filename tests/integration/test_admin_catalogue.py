@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 
 from tests.integration.admin_support import AdminApi, admin_api, seeded_runtime_of
 
@@ -192,3 +193,100 @@ def test_a_rejected_write_leaves_no_audit_entry(api: AdminApi) -> None:
     assert taken.status_code == 409
     assert api.patch(30, {"units": ["不存在局"]}).status_code == 422
     assert api.audit_count() == count
+
+
+def _plan(categories: int, per_category: int) -> str:
+    lines, number = ["普陀区统计测试方案", "一、测试"], 1
+    for ordinal in range(1, categories + 1):
+        lines.append(f"({'一二三四五六七八九'[ordinal - 1]})测试类别{ordinal}。具体措施:")
+        for _ in range(per_category):
+            lines.append(f"{number}.推进第{number}项测试工作。(责任单位:区府办)")
+            number += 1
+    return "\n".join(lines) + "\n"
+
+
+def _statements(api: AdminApi, url: str) -> tuple[int, list]:  # type: ignore[type-arg]
+    executed: list[str] = []
+
+    def count(*args: object) -> None:
+        executed.append(str(args[2]))
+
+    event.listen(api.runtime.database.engine, "before_cursor_execute", count)
+    try:
+        response = api.client.get(url)
+    finally:
+        event.remove(api.runtime.database.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    return len(executed), response.json()
+
+
+def test_documents_and_categories_are_counted_by_the_database(api: AdminApi) -> None:
+    # Loading every measure to count it took seconds at 10,000 measures: the lists must cost
+    # the same few statements however many measures there are.
+    before = {url: _statements(api, url)[0] for url in ("/api/documents", "/api/categories")}
+    imported = api.client.post("/api/admin/documents", headers=api.admin,
+                               json={"text": _plan(3, 60), "slug": "putuo-count-test", "commit": True})
+    assert imported.status_code == 200, imported.text
+    document_id = imported.json()["report"]["document_id"]
+    retired = api.client.post(f"/api/admin/measures/{document_id}/2/retire",
+                              headers={**api.admin, "If-Match": "1"})
+    assert retired.status_code == 200
+
+    statements, documents = _statements(api, "/api/documents")
+    assert statements == before["/api/documents"]
+    ours = next(d for d in documents if d["id"] == document_id)
+    assert ours == {"id": document_id, "slug": "putuo-count-test", "title": "普陀区统计测试方案",
+                    "issuers": [], "issued_on": None, "status": "active", "measures": 179}
+    statements, categories = _statements(api, "/api/categories")
+    assert statements == before["/api/categories"]
+    mine = [c for c in categories if c["document_id"] == document_id]
+    assert [(c["ordinal"], c["title"], c["section"]) for c in mine] == [
+        (1, "测试类别1", "测试"), (2, "测试类别2", "测试"), (3, "测试类别3", "测试")]
+    assert mine[0]["measures"] == [1, *range(3, 61)] and mine[2]["measures"] == list(range(121, 181))
+    overview = api.client.get(f"/api/admin/categories?document_id={document_id}", headers=api.admin)
+    assert [c["measures"] for c in overview.json()] == [59, 60, 60]
+
+    retired_document = api.client.post(f"/api/admin/documents/{document_id}/retire", headers=api.admin)
+    assert retired_document.json()["measures"] == 179 and retired_document.json()["status"] == "retired"
+    assert next(d for d in _documents(api) if d["id"] == document_id)["status"] == "retired"
+    assert api.client.get("/api/admin/categories?document_id=999", headers=api.admin).status_code == 404
+
+
+TEXT_FIELDS = [  # a write with a control character or a line break, and the message naming the field
+    ("POST", "/api/admin/units", {"name": "区\x00测试局"}, "name：不能包含控制字符"),
+    ("POST", "/api/admin/units", {"name": "区测试局", "aliases": ["测试局", "测\n试"]},
+     "aliases：第2项不能换行"),
+    ("PATCH", "/api/admin/units/区税务局", {"phone": "021\x0712345"}, "phone：不能包含控制字符"),
+    ("PATCH", "/api/admin/measures/1/60", {"title": "标题\n第二行"}, "title：不能换行"),
+    ("PATCH", "/api/admin/measures/1/60", {"text": "内容\x1b[31m红字"}, "text：不能包含控制字符"),
+    ("PATCH", "/api/admin/measures/1/60", {"tags": ["小微\t企业"]}, "tags：第1项不能包含控制字符"),
+    ("PATCH", "/api/admin/measures/1/60", {"units": [{"name": "区府办\r\n"}]}, "units[0].name：不能换行"),
+    ("POST", "/api/admin/measures/1/60/examples", {"text": "怎么办\r\n"}, "text：不能换行"),
+    ("POST", "/api/admin/categories", {"document_id": 1, "section": 5, "title": "类别\x00"},
+     "title：不能包含控制字符"),
+    ("PATCH", "/api/admin/categories/1/1", {"lead": "导语\x08"}, "lead：不能包含控制字符"),
+    ("POST", "/api/admin/synonyms", {"term": "融资", "variant": "贷\x7f款"}, "variant：不能包含控制字符"),
+    ("POST", "/api/admin/tokens", {"name": "窗口\u2028二号"}, "name：不能换行"),
+    ("POST", "/api/admin/documents", {"text": NEW_PLAN + "\x00", "slug": "nul-plan"},
+     "text：不能包含控制字符"),
+    ("POST", "/api/admin/import", {"units": [{"name": "区\x1b局"}]}, "units[0].name：不能包含控制字符"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "message"), TEXT_FIELDS)
+def test_control_characters_are_refused_naming_the_field(api: AdminApi, method: str, url: str,
+                                                         body: dict, message: str) -> None:  # type: ignore[type-arg]
+    count, version = api.audit_count(), api.measure(60)["version"]
+    response = api.client.request(method, url, json=body, headers={**api.admin, "If-Match": str(version)})
+    assert response.status_code == 422 and message in response.json()["detail"], response.text
+    assert api.audit_count() == count and api.measure(60)["version"] == version
+
+
+def test_long_text_keeps_its_line_breaks_and_tabs(api: AdminApi) -> None:
+    text = "推进企业服务：\n\t一是线上办；\r\n\t二是就近办。"
+    response = api.patch(61, {"text": text})
+    assert response.status_code == 200, response.text
+    assert api.measure(61)["text"] == text
+    created = api.client.post("/api/admin/categories", headers=api.admin, json={
+        "document_id": 1, "section": 5, "title": "分段导语类别", "lead": "第一段。\n第二段。"})
+    assert created.status_code == 201 and created.json()["lead"] == "第一段。\n第二段。"

@@ -1,14 +1,17 @@
-// The admin page: tabs for measures, units, document import, tokens and the audit trail.
+// The admin page: tabs for measures, documents and categories, units, document import,
+// whole-catalogue export/import, tokens and the audit trail.
 
 import { api } from "./api.js";
 import { requireSignIn } from "./signin.js";
 import { measuresTab } from "./admin_measure.js";
+import { documentsTab } from "./admin_documents.js";
 import { unitsTab } from "./admin_units.js";
 import { importTab } from "./admin_import.js";
+import { transferTab } from "./admin_transfer.js";
 import { tokensTab } from "./admin_tokens.js";
 import { auditTab } from "./admin_audit.js";
 
-const TABS = ["measures", "units", "import", "tokens", "audit"];
+const TABS = ["measures", "documents", "units", "import", "transfer", "tokens", "audit"];
 const catalogue = { categories: [], units: new Map(), loaded: Promise.resolve() };
 const built = {};
 let me = null;
@@ -45,8 +48,14 @@ function route() {
     button.tabIndex = active ? 0 : -1;
   }
   for (const name of TABS) document.getElementById(`tab-${name}`).hidden = name !== tab;
+  const shownBefore = Boolean(built[tab]);
   const panel = build(tab);
+  if (shownBefore && panel.shown) panel.shown();  // refresh what other tabs may have changed
   if (wanted) panel.open(Number(wanted[1]), Number(wanted[2]));
+}
+
+function reloadCatalogue() {
+  catalogue.loaded = loadCatalogue();
 }
 
 function build(tab) {
@@ -54,8 +63,10 @@ function build(tab) {
   const root = document.getElementById(`tab-${tab}`);
   const makers = {
     measures: () => measuresTab(root, catalogue),
+    documents: () => documentsTab(root, reloadCatalogue),
     units: () => unitsTab(root, catalogue),
-    import: () => importTab(root, () => { catalogue.loaded = loadCatalogue(); }),
+    import: () => importTab(root, reloadCatalogue),
+    transfer: () => transferTab(root, reloadCatalogue),
     tokens: () => tokensTab(root, me),
     audit: () => auditTab(root),
   };

@@ -29,6 +29,7 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 TINY_BOT = Path(__file__).parent / "tiny_bot"
 MODEL_CACHE = ROOT / "var" / "test-cache" / "wechat-model"
 STARTUP_TIMEOUT_SECONDS = 240
+RATE_LIMIT = 8
 
 # The form credentials.yml should use in production: values from the environment.
 CREDENTIALS = """\
@@ -137,6 +138,9 @@ def rasa_wechat(wechat_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
         WECHAT_TOKEN=wechat.token,
         WECHAT_AES_KEY=wechat.aes_key or "",
         WECHAT_APPID=wechat.appid or "",
+        CHAT_RATE_LIMIT=str(RATE_LIMIT),  # per openid and minute; no test but the flood sends more
+        CHAT_RATE_WINDOW_SECONDS="60",
+        REDIS_URL="",
     )
     log = workdir / "rasa.log"
     command = [

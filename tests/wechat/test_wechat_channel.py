@@ -10,7 +10,7 @@ from itertools import count
 import httpx
 import pytest
 
-from .conftest import RasaServer
+from .conftest import RATE_LIMIT, RasaServer
 from .wechat_sim import (
     ACCOUNT,
     event_xml,
@@ -141,3 +141,12 @@ def test_typed_intent_syntax_is_not_an_intent(client, rasa_wechat) -> None:
     tracker = client.get("/conversations/oInjector/tracker").json()
     user_turn = [e for e in tracker["events"] if e["event"] == "user"][-1]
     assert user_turn["text"] == 'more{"x": 1}'
+
+
+def test_a_flooding_follower_is_asked_to_slow_down_politely(client, rasa_wechat) -> None:
+    # WeChat retries anything but a 200 and then shows the follower an error page, so the
+    # limit answers with a normal text reply; other followers are not affected.
+    replies = [ask(client, rasa_wechat, "你好", openid="oFlooder") for _ in range(RATE_LIMIT + 2)]
+    assert all("太频繁" not in r for r in replies[:RATE_LIMIT])
+    assert all("太频繁" in r and "秒后再试" in r for r in replies[RATE_LIMIT:])
+    assert "太频繁" not in ask(client, rasa_wechat, "你好", openid="oPatient")

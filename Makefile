@@ -8,7 +8,7 @@ EVAL_FILE ?= ../shared/eval/dev.jsonl
 VIA ?= matcher
 PIP_QUIET := 2>&1 | { grep -v "is ignored" || true; }
 
-.PHONY: setup run test test-fast eval bench lint train db admin-token clean
+.PHONY: setup run test test-fast compose-check eval bench lint train db admin-token clean
 
 ## setup: both virtual environments (a no-op when their inputs did not change)
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
@@ -38,10 +38,14 @@ run: train
 	$(PY) tools/stack.py
 
 ## test: the whole suite (unit, SQLite + PostgreSQL, Redis, trained bot end to end)
-test: train
+test: train compose-check
 	scripts/ensure-services.sh
 	scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+## compose-check: validate docker-compose.yml with .env.example (no Docker engine needed)
+compose-check:
+	scripts/check-compose.sh
 
 test-fast: setup db
 	$(VENV)/bin/pytest -q -m "not bot" $(PYTEST_ARGS)

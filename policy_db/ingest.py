@@ -32,11 +32,13 @@ class ImportReport:
     unchanged: list[int] = field(default_factory=list)
     retired: list[int] = field(default_factory=list)
     new_units: list[str] = field(default_factory=list)
+    outline_changed: bool = False  # the document, a section or a category was added or edited
 
     @property
     def changed(self) -> bool:
         """True when the import wrote anything."""
-        return bool(self.created or self.updated or self.retired or self.new_units)
+        return bool(self.created or self.updated or self.retired or self.new_units
+                    or self.outline_changed)
 
 
 def default_title(text: str, limit: int = 16) -> str:
@@ -55,9 +57,11 @@ def import_document(
     if document is None:
         document = PolicyDocument(slug=slug, title=parsed.title or slug, source_text=source_text)
         session.add(document)
-    _set_if_changed(document, title=parsed.title or document.title, issuers=list(parsed.issuers),
-                    issued_on=parsed.issued_on, preamble=parsed.preamble, source_text=source_text,
-                    status=ACTIVE)
+        report.outline_changed = True
+    if _set_if_changed(document, title=parsed.title or document.title, issuers=list(parsed.issuers),
+                       issued_on=parsed.issued_on, preamble=parsed.preamble, source_text=source_text,
+                       status=ACTIVE):
+        report.outline_changed = True
     session.flush()
     report.document_id = document.id
     units = _units_by_name(session, parsed, report)
@@ -65,9 +69,9 @@ def import_document(
         select(Measure).where(Measure.document_id == document.id))}
     seen: set[int] = set()
     for parsed_section in parsed.sections:
-        section = _upsert_section(session, document, parsed_section)
+        section = _upsert_section(session, document, parsed_section, report)
         for parsed_category in parsed_section.categories:
-            category = _upsert_category(session, document, section, parsed_category)
+            category = _upsert_category(session, document, section, parsed_category, report)
             for parsed_measure in parsed_category.measures:
                 seen.add(parsed_measure.number)
                 _upsert_measure(session, document, category, parsed_measure, existing, units, report)
@@ -76,7 +80,7 @@ def import_document(
             measure.status = RETIRED
             measure.version += 1
             report.retired.append(number)
-    if report.changed or session.dirty or session.new:
+    if report.changed:
         bump_revision(session)
     session.flush()
     return report
@@ -106,19 +110,23 @@ def _units_by_name(
     return units
 
 
-def _upsert_section(session: Session, document: PolicyDocument, parsed: ParsedSection) -> Section:
+def _upsert_section(session: Session, document: PolicyDocument, parsed: ParsedSection,
+                    report: ImportReport) -> Section:
     section = session.scalar(select(Section).where(
         Section.document_id == document.id, Section.ordinal == parsed.ordinal))
     if section is None:
         section = Section(document_id=document.id, ordinal=parsed.ordinal, title=parsed.title)
         session.add(section)
-    _set_if_changed(section, title=parsed.title)
+        report.outline_changed = True
+    if _set_if_changed(section, title=parsed.title):
+        report.outline_changed = True
     session.flush()
     return section
 
 
 def _upsert_category(
-    session: Session, document: PolicyDocument, section: Section, parsed: ParsedCategory
+    session: Session, document: PolicyDocument, section: Section, parsed: ParsedCategory,
+    report: ImportReport,
 ) -> Category:
     category = session.scalar(select(Category).where(
         Category.document_id == document.id, Category.ordinal == parsed.ordinal))
@@ -126,7 +134,9 @@ def _upsert_category(
         category = Category(document_id=document.id, section_id=section.id,
                             ordinal=parsed.ordinal, title=parsed.title, lead=parsed.lead)
         session.add(category)
-    _set_if_changed(category, section_id=section.id, title=parsed.title, lead=parsed.lead)
+        report.outline_changed = True
+    if _set_if_changed(category, section_id=section.id, title=parsed.title, lead=parsed.lead):
+        report.outline_changed = True
     session.flush()
     return category
 

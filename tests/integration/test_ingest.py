@@ -65,6 +65,18 @@ def test_a_new_version_updates_in_place_and_keeps_identities(runtime: Runtime) -
     assert count(runtime, PolicyDocument) == 1
 
 
+def test_renaming_only_a_category_reaches_readers(runtime: Runtime) -> None:
+    # No measure changes, yet every process must drop its cached catalogue: the revision moves.
+    renamed = SEED.replace("(一)提升线上服务友好度。", "(一)提升线上服务体验。", 1)
+    with runtime.database.session() as session:
+        before = current_revision(session)
+        report = import_document(session, parse_document(renamed), slug=SLUG, source_text=renamed)
+    assert report.changed and report.outline_changed and not report.updated
+    with runtime.database.session() as session:
+        assert current_revision(session) > before
+        assert session.scalar(select(Category.title).where(Category.ordinal == 1)) == "提升线上服务体验"
+
+
 def test_a_malformed_document_writes_nothing(runtime: Runtime) -> None:
     broken = "一、办事\n(一)线上服务。具体措施:\n1.推进网办。(责任单位:区府办)\n2.没有单位的措施。\n"
     with pytest.raises(InvalidDocument) as error:

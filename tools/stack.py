@@ -36,7 +36,9 @@ def endpoints_yaml(action_port: int, redis_url: str | None, key_prefix: str = "p
             common.append(f"  password: {url.password}")
         lines += ["tracker_store:", "  type: redis", *common, f"  db: {db}",
                   f"  key_prefix: {key_prefix}", "  record_exp: 604800",
-                  "lock_store:", "  type: redis", *common, f"  db: {db + 1}",
+                  # Rasa's RedisLockStore, falling back to process memory while Redis is down.
+                  "lock_store:", "  type: rasa_plugins.lock_store.FailSafeRedisLockStore", *common,
+                  f"  db: {db + 1}",
                   f"  key_prefix: {key_prefix}"]
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,1 @@
+"""Extensions loaded by the Rasa server process (.venv-rasa) by module path from endpoints.yml."""

@@ -11,18 +11,28 @@ turn per message and lets every delivery wait on it:
   `late_reply`, so the user never sees WeChat's "该公众号暂时无法提供服务";
 - a finished answer is kept for `ttl` seconds and served unchanged to later retries.
 
-Both structures are per process. Behind several Rasa replicas a retry may reach another
-replica and be answered a second time; sharing this state would need Redis.
+With `SharedReplies` (REDIS_URL set), the first replica to receive a message claims it in
+Redis and publishes the answer there; a retry that reaches another replica waits for that
+answer instead of running a second turn. Without Redis (or while it is down) each process
+de-duplicates on its own. `RecentButtons` stays per process: a typed button title that reaches
+another replica is read as text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 # Leaves 0.5 s of WeChat's 5 s for rendering, encryption and the network.
 REPLY_BUDGET_SECONDS = 4.5
@@ -38,6 +48,56 @@ class _Entry:
     deliveries: int = 0
 
 
+class SharedReplies:
+    """WeChat message claims and answers in Redis, shared by every Rasa replica."""
+
+    PENDING = ""  # a claimed message whose answer is not there yet (answers are never empty)
+
+    def __init__(self, redis_url: str, *, ttl: float = 60.0, poll: float = 0.1,
+                 prefix: str = "policybot:wechat:reply:") -> None:
+        self._redis = aioredis.Redis.from_url(redis_url, socket_timeout=0.5,
+                                              socket_connect_timeout=0.5)
+        self.ttl, self.poll, self.prefix = ttl, poll, prefix
+
+    @classmethod
+    def from_environment(cls) -> SharedReplies | None:
+        """Shared replies on REDIS_URL, or None when it is not set."""
+        url = os.environ.get("REDIS_URL")
+        return cls(url) if url else None
+
+    async def claim(self, key: str) -> bool | None:
+        """True: this replica runs the turn; False: another one does; None: Redis is down."""
+        try:
+            return bool(await self._redis.set(self.prefix + key, self.PENDING, nx=True,
+                                              ex=int(self.ttl)))
+        except (RedisError, OSError) as error:
+            log.warning("WeChat replies not shared (Redis): %s", error)
+            return None
+
+    async def publish(self, key: str, answer: str) -> None:
+        """Store the answer of a claimed message for the other replicas' deliveries."""
+        try:
+            await self._redis.set(self.prefix + key, answer, ex=int(self.ttl))
+        except (RedisError, OSError) as error:
+            log.warning("WeChat reply not shared (Redis): %s", error)
+
+    async def wait(self, key: str) -> str | None:
+        """The answer another replica publishes for `key`, or None if none comes within the TTL."""
+        deadline = time.monotonic() + self.ttl
+        while time.monotonic() < deadline:
+            try:
+                stored = await self._redis.get(self.prefix + key)
+            except (RedisError, OSError) as error:
+                log.warning("WeChat reply lost with Redis: %s", error)
+                return None
+            if stored is None:  # expired or never claimed: nobody will answer
+                return None
+            if stored.decode() != self.PENDING:
+                return stored.decode()
+            await asyncio.sleep(self.poll)
+        return None
+
+
 @dataclass
 class ReplyCache:
     """Answers every delivery of one WeChat message from a single bot turn."""
@@ -49,6 +109,7 @@ class ReplyCache:
     hold: float = HOLD_SECONDS
     final_delivery: int = DELIVERIES_PER_MESSAGE
     clock: Callable[[], float] = time.monotonic
+    shared: SharedReplies | None = None
     _entries: OrderedDict[str, _Entry] = field(default_factory=OrderedDict, repr=False)
     # The event loop keeps only weak references to tasks; an evicted entry must not let
     # its still-running turn be garbage-collected.
@@ -74,7 +135,7 @@ class ReplyCache:
         self._expire()
         entry = self._entries.get(key)
         if entry is None:
-            task: asyncio.Task[str] = asyncio.ensure_future(produce())
+            task: asyncio.Task[str] = asyncio.ensure_future(self._turn(key, produce))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
             entry = _Entry(task=task, expires_at=self.clock() + self.ttl)
@@ -82,6 +143,19 @@ class ReplyCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return entry
+
+    async def _turn(self, key: str, produce: Callable[[], Awaitable[str]]) -> str:
+        """One bot turn per message across replicas when shared, else in this process."""
+        claimed = await self.shared.claim(key) if self.shared is not None else None
+        if claimed is False:
+            assert self.shared is not None
+            answer = await self.shared.wait(key)
+            return answer if answer is not None else self.late_reply
+        answer = await produce()
+        if claimed:
+            assert self.shared is not None
+            await self.shared.publish(key, answer)
+        return answer
 
     def _expire(self) -> None:
         now = self.clock()

@@ -7,10 +7,11 @@ WeChat's real timings (5 s per delivery, 3 deliveries) are scaled by 1/50 here:
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
-from channels.wechat.state import RecentButtons, ReplyCache
+from channels.wechat.state import RecentButtons, ReplyCache, SharedReplies
 
 WECHAT_CUTOFF = 0.1
 LATE = "正在查询"
@@ -139,3 +140,40 @@ def test_button_memory_is_bounded() -> None:
         buttons.remember(f"o{n}", [{"title": "更多", "payload": "/more"}])
     assert buttons.payload_for("o0", "更多") is None
     assert buttons.payload_for("o9", "更多") == "/more"
+
+
+REDIS = "redis://127.0.0.1:6379/13"
+
+
+def replica(url: str = REDIS, prefix: str = "") -> ReplyCache:
+    """The reply cache of one Rasa replica, sharing replies through Redis."""
+    return scaled_cache(shared=SharedReplies(url, ttl=2, poll=0.005, prefix=prefix))
+
+
+@pytest.mark.redis
+async def test_a_retry_on_another_replica_joins_the_first_turn() -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    a, b = replica(prefix=prefix), replica(prefix=prefix)
+    bot_a, bot_b = Bot(seconds=0.03, answer="A 的回答"), Bot(seconds=0.03, answer="B 的回答")
+    replies = await asyncio.gather(deliver(a, "msg:1", bot_a), deliver(b, "msg:1", bot_b))
+    assert bot_a.turns + bot_b.turns == 1, "one bot turn for the message across replicas"
+    assert replies[0] == replies[1] and replies[0] in ("A 的回答", "B 的回答")
+    later = Bot(answer="第三次")
+    assert await deliver(replica(prefix=prefix), "msg:1", later) == replies[0] and later.turns == 0
+
+
+@pytest.mark.redis
+async def test_a_slow_turn_on_one_replica_reaches_a_retry_on_the_other() -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    a, b = replica(prefix=prefix), replica(prefix=prefix)
+    slow, idle = Bot(seconds=0.15), Bot(answer="不该出现")
+    assert await deliver(a, "msg:1", slow) is None  # WeChat hangs up on replica A…
+    assert await deliver(b, "msg:1", idle) == slow.answer  # …and its retry lands on B
+    assert (slow.turns, idle.turns) == (1, 0)
+
+
+async def test_without_redis_each_replica_still_answers() -> None:
+    down = "redis://127.0.0.1:1/0"
+    a, b = replica(down), replica(down)
+    bot_a, bot_b = Bot(answer="A"), Bot(answer="B")
+    assert [await deliver(a, "msg:1", bot_a), await deliver(b, "msg:1", bot_b)] == ["A", "B"]

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
@@ -59,6 +60,11 @@ class Stack:
         self.run_dir = ROOT / "var" / "run" / f"rasa-{rasa_port}"
 
     @property
+    def rasa_token(self) -> str:
+        """RASA_AUTH_TOKEN: protects Rasa's HTTP API when set."""
+        return self.env.get("RASA_AUTH_TOKEN") or ""
+
+    @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
@@ -78,7 +84,10 @@ class Stack:
                     "--port", str(self.app_port), "--no-access-log"],
             "rasa": [str(RASA_BIN / "rasa"), "run", "--enable-api", "--cors", "*",
                      "--model", str(self.model), "--endpoints", str(endpoints),
-                     "--credentials", str(self.credentials), "--port", str(self.rasa_port)],
+                     "--credentials", str(self.credentials), "--port", str(self.rasa_port),
+                     # Rasa's HTTP API (trackers, events, model) then needs ?token=…; the
+                     # channel webhooks under /webhooks/ stay public.
+                     *(["--auth-token", self.rasa_token] if self.rasa_token else [])],
         }
 
     def start(self, *, only: tuple[str, ...] = ("actions", "app", "rasa")) -> None:
@@ -107,7 +116,8 @@ class Stack:
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Block until every started process answers its health check."""
         checks = {"actions": f"http://127.0.0.1:{self.action_port}/health",
-                  "app": f"{self.app_url}/health", "rasa": f"{self.rasa_url}/status"}
+                  "app": f"{self.app_url}/health",
+                  "rasa": f"{self.rasa_url}/status?token={urllib.parse.quote(self.rasa_token)}"}
         deadline = time.monotonic() + timeout
         for name in self.processes:
             while not _answers(checks[name]):
@@ -149,7 +159,7 @@ class Stack:
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            if url.endswith("/status"):
+            if "/status" in url:
                 return bool(json.loads(response.read()).get("model_file"))
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):

@@ -36,12 +36,15 @@ def stack_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'policy.db'}"
 
 
+RASA_TOKEN = "e2e-rasa-api-token"  # the stack runs as production should: Rasa's API locked
+
+
 @pytest.fixture(scope="session")
 def bot_stack(stack_db: str) -> Iterator[Stack]:
     """Rasa (:5205), actions (:5255) and app (:8200) with the in-memory tracker store."""
     require_model()
     stack = Stack(rasa_port=port(5205), action_port=port(5255), app_port=port(8200), log_dir=LOG_DIR,
-                  env={"DATABASE_URL": stack_db, "REDIS_URL": ""})
+                  env={"DATABASE_URL": stack_db, "REDIS_URL": "", "RASA_AUTH_TOKEN": RASA_TOKEN})
     with stack:
         yield stack
 

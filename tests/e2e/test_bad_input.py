@@ -14,7 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import text_of
+from tests.e2e.conftest import RASA_TOKEN, text_of
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tools.stack import Stack
 
@@ -195,3 +195,18 @@ def test_unknown_ids_get_a_clear_4xx(bot_stack: Stack, admin: dict[str, str], me
     response = httpx.request(method, f"{bot_stack.app_url}{path}", headers=headers, json=body, timeout=60)
     no_traceback(response)
     assert 400 <= response.status_code < 500 and response.json()["detail"], response.text
+
+
+def test_rasa_api_needs_the_token_but_the_webhook_does_not(bot_stack: Stack) -> None:
+    somebody = sender()
+    answered = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", timeout=60,
+                          json={"sender": somebody, "message": "你好"})
+    assert answered.status_code == 200 and text_of(answered.json())
+    tracker = f"{bot_stack.rasa_url}/conversations/{somebody}/tracker"
+    assert httpx.get(tracker, timeout=30).status_code == 401
+    assert httpx.get(tracker, params={"token": "wrong"}, timeout=30).status_code in (401, 403)
+    events = httpx.post(f"{bot_stack.rasa_url}/conversations/{somebody}/tracker/events",
+                        json=[{"event": "restart"}], timeout=30)
+    assert events.status_code == 401, "nobody may rewrite a conversation without the token"
+    with_token = httpx.get(tracker, params={"token": RASA_TOKEN}, timeout=30)
+    assert with_token.status_code == 200 and with_token.json()["sender_id"] == somebody

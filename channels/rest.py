@@ -28,17 +28,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.public import FALLBACK_TEXT, RATE_LIMITED_TEXT
 from channels.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 10_000
-FALLBACK = {
-    "text": "抱歉，系统暂时无法查询政策库，请稍后再试。急需办理可联系普陀区行政服务中心"
-            "（12345市民服务热线，工作日 9:00-17:00）。",
-}  # no buttons: a button's turn would need the same action server that just failed
-RATE_LIMITED = "消息太频繁，请稍后再试"
+# No buttons in the fallback: a button's turn would need the same action server that just failed.
+FALLBACK = {"text": FALLBACK_TEXT}
+RATE_LIMITED = RATE_LIMITED_TEXT
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,9 +15,10 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from policy_db.config import PROJECT_ROOT
-from tools.stack import MODEL, Stack
+from tools.stack import MODEL, RASA_BIN, Stack
 
 LOG_DIR = PROJECT_ROOT / "var" / "log" / "test"
+SOCKETIO_CLIENT = Path(__file__).with_name("socketio_client.py")
 # Shift every port of the test stacks, so two checkouts can run their suites side by side.
 PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "0"))
 
@@ -128,3 +131,10 @@ def text_of(messages: list[dict[str, Any]]) -> str:
 
 def log_path(name: str) -> Path:
     return LOG_DIR / name
+
+
+def socketio_chat(stack: Stack, session_id: str, *args: str) -> list[list[dict[str, Any]]]:
+    """Talk to Rasa's socket.io channel (the client runs in .venv-rasa, where python-socketio is)."""
+    run = subprocess.run([str(RASA_BIN / "python"), str(SOCKETIO_CLIENT), stack.rasa_url, session_id,
+                          *args], capture_output=True, text=True, timeout=180, check=True)
+    return json.loads(run.stdout)

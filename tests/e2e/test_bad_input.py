@@ -14,7 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import RASA_TOKEN, text_of
+from tests.e2e.conftest import RASA_TOKEN, socketio_chat, text_of
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tools.stack import Stack
 
@@ -210,3 +210,11 @@ def test_rasa_api_needs_the_token_but_the_webhook_does_not(bot_stack: Stack) -> 
     assert events.status_code == 401, "nobody may rewrite a conversation without the token"
     with_token = httpx.get(tracker, params={"token": RASA_TOKEN}, timeout=30)
     assert with_token.status_code == 200 and with_token.json()["sender_id"] == somebody
+
+
+def test_socketio_answers_and_limits_each_sender(bot_stack: Stack) -> None:
+    [greeting, question] = socketio_chat(bot_stack, sender(), "你好", "留抵退税能退吗")
+    assert "普陀" in text_of(greeting) and "第25条" in text_of(question)
+    [flood] = socketio_chat(bot_stack, sender(), "--burst", "32", "/greet")
+    limited = [m for m in flood if "太频繁" in str(m.get("text"))]
+    assert len(limited) == 2, [m.get("text") for m in flood]

@@ -27,7 +27,15 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL, database_urls
-from tests.e2e.conftest import LOG_DIR, chat_with, measures_in, port, require_model, text_of
+from tests.e2e.conftest import (
+    LOG_DIR,
+    chat_with,
+    measures_in,
+    port,
+    require_model,
+    socketio_chat,
+    text_of,
+)
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tools.stack import Stack
 
@@ -234,6 +242,8 @@ def test_action_server_down_rasa_sends_a_polite_fallback(fault_stack: Stack) -> 
         assert_polite_fallback(rasa_rest(fault_stack, "留抵退税能退吗"))
         response = widget(fault_stack, "留抵退税能退吗")
         assert response.status_code == 200 and is_fallback(response.json()["replies"])
+        [turn] = socketio_chat(fault_stack, f"faults-{uuid.uuid4().hex[:12]}", "留抵退税能退吗")
+        assert is_fallback(turn), turn
     finally:
         fault_stack.start_one("actions")
         fault_stack.wait_ready()

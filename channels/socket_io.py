@@ -34,6 +34,8 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 class PublicSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel behind a per-sender rate limit, never silent."""
 
+    limiter: RateLimiter | None = None  # set by from_credentials
+
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Build the channel like Rasa's; the rate limit comes from the environment."""
@@ -41,8 +43,6 @@ class PublicSocketIOInput(SocketIOInput):
         assert isinstance(channel, PublicSocketIOInput)
         channel.limiter = RateLimiter.from_environment(scope="socketio")
         return channel
-
-    limiter: RateLimiter | None = None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """Rasa's socket.io blueprint, handing each message through the guards."""

@@ -19,6 +19,16 @@ QUIET_SECONDS = 1.5
 TURN_TIMEOUT_SECONDS = 60
 
 
+async def until_quiet(received: asyncio.Queue[dict], quiet: float) -> list[dict]:
+    """Everything the bot says until it has been silent for `quiet` seconds."""
+    messages: list[dict] = []
+    while True:
+        try:
+            messages.append(await asyncio.wait_for(received.get(), quiet))
+        except asyncio.TimeoutError:
+            return messages
+
+
 async def chat(url: str, session_id: str, messages: list[str], burst: bool = False
                ) -> list[list[dict]]:
     """Send each message in turn (or all at once) and collect what the bot says."""
@@ -36,23 +46,12 @@ async def chat(url: str, session_id: str, messages: list[str], burst: bool = Fal
         for message in messages:
             await client.emit("user_uttered", {"message": message, "session_id": session_id})
             await asyncio.sleep(0.05)  # engine.io refuses a long-poll payload of > 16 packets
-        messages = []
-        everything = []
-        while True:
-            try:
-                everything.append(await asyncio.wait_for(received.get(), 3 * QUIET_SECONDS))
-            except asyncio.TimeoutError:
-                break
-        replies.append(everything)
-    for message in messages:
-        await client.emit("user_uttered", {"message": message, "session_id": session_id})
-        turn = [await asyncio.wait_for(received.get(), TURN_TIMEOUT_SECONDS)]
-        while True:
-            try:
-                turn.append(await asyncio.wait_for(received.get(), QUIET_SECONDS))
-            except asyncio.TimeoutError:
-                break
-        replies.append(turn)
+        replies.append(await until_quiet(received, 3 * QUIET_SECONDS))
+    else:
+        for message in messages:
+            await client.emit("user_uttered", {"message": message, "session_id": session_id})
+            first = await asyncio.wait_for(received.get(), TURN_TIMEOUT_SECONDS)
+            replies.append([first, *await until_quiet(received, QUIET_SECONDS)])
     await client.disconnect()
     return replies
 

@@ -18,6 +18,7 @@ from actions.replies import (
     trim,
     units_payload,
 )
+from actions.scope import elsewhere, elsewhere_reply
 from policy_db.catalog import MeasureView
 from policy_db.runtime import Runtime
 
@@ -49,6 +50,11 @@ class ActionResponsibleUnit(PolicyAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
                runtime: Runtime) -> list[dict[str, Any]]:
+        place = elsewhere(tracker, user_text(tracker))
+        if place is not None:
+            record_question(runtime, tracker, "out_of_scope")
+            elsewhere_reply(dispatcher, runtime, place)
+            return []
         matter = _matter(user_text(tracker))
         measures: list[MeasureView] = []
         if len(matter) >= 2 and not matter.startswith("/"):

@@ -63,6 +63,11 @@ def test_out_of_scope_gets_no_measures(chat: Chat) -> None:
         assert not measures_in(reply) and text_of(reply)
 
 
+def test_another_city_is_declined_without_putuo_measures(chat: Chat) -> None:
+    reply = chat("苏州那边的惠企政策有哪些")
+    assert not measures_in(reply) and "苏州" in text_of(reply)
+
+
 def test_no_match_is_honest_and_offers_the_service_center(chat: Chat) -> None:
     reply = chat("火星登陆需要什么手续")
     assert not measures_in(reply)

@@ -128,6 +128,33 @@ async def test_out_of_scope_has_no_measures() -> None:
     assert measures(messages) == [] and "12345" in messages[0]["text"]
 
 
+def place(name: str) -> list[dict[str, Any]]:
+    return [{"entity": "other_region", "value": name, "extractor": "RegexEntityExtractor"}]
+
+
+@pytest.mark.parametrize("action, text, intent", [
+    (ActionAnswerPolicy(), "杭州注册公司要什么材料", "topic_opening"),
+    (ActionResponsibleUnit(), "杭州注册公司找哪个部门", "ask_unit"),
+    (ActionOutOfScope(), "杭州注册公司要什么材料", "out_of_scope"),
+])
+async def test_another_city_gets_no_putuo_measures(action: Any, text: str, intent: str,
+                                                   seeded_runtime: Runtime) -> None:
+    sender = f"hangzhou-{action.name()}"
+    messages, _ = await run(action, tracker(text, intent, entities=place("杭州"), sender=sender))
+    assert measures(messages) == [] and len(messages) == 1
+    assert "杭州" in messages[0]["text"] and "普陀" in messages[0]["text"]
+    with seeded_runtime.database.session() as session:
+        outcomes = session.scalars(select(QuestionLog.outcome)
+                                   .where(QuestionLog.sender_id == sender)).all()
+    assert outcomes == ["out_of_scope"]
+
+
+async def test_moving_from_another_district_to_putuo_is_answered() -> None:
+    messages, _ = await run(ActionAnswerPolicy(), tracker("公司从嘉定迁到普陀要办什么手续", "topic_opening",
+                                                           entities=place("嘉定")))
+    assert measures(messages)
+
+
 async def test_database_down_gives_a_polite_reply(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     broken = build_runtime(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
                                     dictionary_path=tmp_path / "d.txt"))

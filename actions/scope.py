@@ -1,0 +1,28 @@
+"""Where a question is about: the plan covers Putuo District only."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.replies import topic_buttons
+from policy_db.runtime import Runtime
+
+# Words that tie a question about another place back to Putuo ("从嘉定搬到普陀", "杭州的公司想迁过来").
+TIES_TO_PUTUO = ("普陀", "迁", "搬", "来沪", "来上海", "来这", "过来", "本区", "这边", "这里", "咱们区")
+
+
+def elsewhere(tracker: Tracker, text: str) -> str | None:
+    """The other district, city or province the question is about, if it is not about Putuo."""
+    place = next(tracker.get_latest_entity_values("other_region"), None)
+    if place is None or any(word in text for word in TIES_TO_PUTUO):
+        return None
+    return str(place)
+
+
+def elsewhere_reply(dispatcher: CollectingDispatcher, runtime: Runtime, place: str) -> None:
+    """Say that another place's rules are not in the plan; point to that place's services."""
+    dispatcher.utter_message(
+        text=f"我只解答上海市普陀区的营商环境政策，{place}的规定我这里没有，不想乱答误导您。"
+             f"请咨询{place}当地的政务服务中心或12345热线。在普陀办事的问题，欢迎直接问我。",
+        buttons=topic_buttons(runtime.topics, limit=4))

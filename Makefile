@@ -8,7 +8,7 @@ EVAL_FILE ?= ../shared/eval/dev.jsonl
 VIA ?= matcher
 PIP_QUIET := 2>&1 | { grep -v "is ignored" || true; }
 
-.PHONY: setup run test test-fast compose-check eval bench lint train db admin-token clean
+.PHONY: setup run test test-fast compose-check eval nlu-eval bench lint train db admin-token clean
 
 ## setup: both virtual environments (a no-op when their inputs did not change)
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
@@ -49,6 +49,15 @@ compose-check:
 
 test-fast: setup db
 	$(VENV)/bin/pytest -q -m "not bot" $(PYTEST_ARGS)
+
+## nlu-eval: intent quality: 3-fold cross-validation of bot/data, and the held-out border questions
+nlu-eval: train
+	@mkdir -p var
+	cd bot && PYTHONPATH=$(CURDIR) ../$(RASA_VENV)/bin/rasa test nlu --nlu data --config config.yml \
+	  --cross-validation --folds 3 --out ../var/nlu-cv > ../var/nlu-cv.log 2>&1 || { tail -40 ../var/nlu-cv.log; exit 1; }
+	cd bot && PYTHONPATH=$(CURDIR) ../$(RASA_VENV)/bin/rasa test nlu --nlu ../eval/nlu_border.yml \
+	  --model models/policybot.tar.gz --out ../var/nlu-border > ../var/nlu-border.log 2>&1 || { tail -40 ../var/nlu-border.log; exit 1; }
+	$(PY) tools/nlu_report.py var/nlu-cv var/nlu-border
 
 ## eval: answer quality on EVAL_FILE through the matcher (VIA=matcher) or the bot (VIA=bot)
 eval: db

@@ -20,7 +20,7 @@ from actions.replies import (
     topic_buttons,
     trim,
 )
-from actions.scope import elsewhere, elsewhere_reply
+from actions.scope import declined_elsewhere
 from policy_db import catalog
 from policy_db.catalog import MeasureView
 from policy_db.runtime import Runtime
@@ -66,10 +66,7 @@ class ActionAnswerPolicy(PolicyAction):
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
                runtime: Runtime) -> list[dict[str, Any]]:
         intent = user_intent(tracker)
-        place = elsewhere(tracker, user_text(tracker))
-        if place is not None:
-            record_question(runtime, tracker, "out_of_scope")
-            elsewhere_reply(dispatcher, runtime, place)
+        if declined_elsewhere(dispatcher, tracker, runtime):
             return [SlotSet("last_intent", intent)]
         query = topic_query(runtime, intent, user_text(tracker))
         topic = intent if intent in runtime.topics else None

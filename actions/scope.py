@@ -5,6 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import record_question, user_text
 from actions.replies import topic_buttons
 from policy_db.runtime import Runtime
 
@@ -20,9 +21,14 @@ def elsewhere(tracker: Tracker, text: str) -> str | None:
     return str(place)
 
 
-def elsewhere_reply(dispatcher: CollectingDispatcher, runtime: Runtime, place: str) -> None:
-    """Say that another place's rules are not in the plan; point to that place's services."""
+def declined_elsewhere(dispatcher: CollectingDispatcher, tracker: Tracker, runtime: Runtime) -> bool:
+    """Decline a question about another place (logged as out of scope); False if it is not one."""
+    place = elsewhere(tracker, user_text(tracker))
+    if place is None:
+        return False
+    record_question(runtime, tracker, "out_of_scope")
     dispatcher.utter_message(
         text=f"我只解答上海市普陀区的营商环境政策，{place}的规定我这里没有，不想乱答误导您。"
              f"请咨询{place}当地的政务服务中心或12345热线。在普陀办事的问题，欢迎直接问我。",
         buttons=topic_buttons(runtime.topics, limit=4))
+    return True

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import PolicyAction, record_question, user_text
 from actions.policy import no_match_reply
 from actions.replies import button, contact_text, parse_key, topic_buttons
-from actions.scope import elsewhere, elsewhere_reply
+from actions.scope import declined_elsewhere
 from policy_db.insights import RATINGS, save_rating
 from policy_db.runtime import Runtime
 
@@ -85,15 +85,13 @@ class ActionOutOfScope(PolicyAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
                runtime: Runtime) -> list[dict[str, Any]]:
-        record_question(runtime, tracker, "out_of_scope")
-        place = elsewhere(tracker, user_text(tracker))
-        if place is not None:
-            elsewhere_reply(dispatcher, runtime, place)
+        if declined_elsewhere(dispatcher, tracker, runtime):
             return []
         dispatcher.utter_message(
             text="这个问题超出了我的范围，我只解答普陀区营商环境政策方面的问题，比如企业开办、纳税、"
                  "融资、知识产权、人才等。其他事项可以拨打12345市民服务热线。",
             buttons=topic_buttons(runtime.topics, limit=4))
+        record_question(runtime, tracker, "out_of_scope")
         return []
 
 

@@ -18,7 +18,7 @@ from actions.replies import (
     trim,
     units_payload,
 )
-from actions.scope import elsewhere, elsewhere_reply
+from actions.scope import declined_elsewhere
 from policy_db.catalog import MeasureView
 from policy_db.runtime import Runtime
 
@@ -50,10 +50,7 @@ class ActionResponsibleUnit(PolicyAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
                runtime: Runtime) -> list[dict[str, Any]]:
-        place = elsewhere(tracker, user_text(tracker))
-        if place is not None:
-            record_question(runtime, tracker, "out_of_scope")
-            elsewhere_reply(dispatcher, runtime, place)
+        if declined_elsewhere(dispatcher, tracker, runtime):
             return []
         matter = _matter(user_text(tracker))
         measures: list[MeasureView] = []

@@ -37,7 +37,6 @@ MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 10_000
 # No buttons in the fallback: a button's turn would need the same action server that just failed.
 FALLBACK = {"text": FALLBACK_TEXT}
-RATE_LIMITED = RATE_LIMITED_TEXT
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -83,7 +82,7 @@ class PublicRestInput(InputChannel):
             return response.json({"error": str(error)}, status=400)
         wait = self.limiter.hit(sender)
         if wait:
-            return response.json({"error": RATE_LIMITED}, status=429, headers={"Retry-After": str(wait)})
+            return response.json({"error": RATE_LIMITED_TEXT}, status=429, headers={"Retry-After": str(wait)})
         collector = CollectingOutputChannel()
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),

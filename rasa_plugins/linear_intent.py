@@ -135,7 +135,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def probabilities(self, row: scipy.sparse.csr_matrix) -> dict[str, float]:
         """Intent name → this model's probability for one row of sentence features."""
-        arrays = self.arrays or {}
+        arrays = self.arrays
+        assert arrays is not None, "probabilities of an untrained classifier"
         scores = np.asarray(tfidf(row, arrays["idf"]) @ arrays["coef"].T + arrays["intercept"])
         if scores.shape[1] == 1:  # two intents: sklearn keeps one row, the second intent's score
             scores = np.hstack([np.zeros_like(scores), scores])

@@ -68,11 +68,12 @@ def channel_of(tracker: Tracker) -> str:
 
 
 def record_question(runtime: Runtime, tracker: Tracker, outcome: str,
-                    measures: list[MeasureView] = (), top_score: float = 0.0) -> None:  # type: ignore[assignment]
-    """Log the question and its outcome for the insights page; never fails the reply."""
+                    measures: list[MeasureView] = (), top_score: float = 0.0,  # type: ignore[assignment]
+                    text: str | None = None) -> None:
+    """Log the question (or `text`) and its outcome for the insights page; never fails the reply."""
     try:
         with runtime.database.session() as session:
-            log_question(session, sender_id=tracker.sender_id, text=user_text(tracker),
+            log_question(session, sender_id=tracker.sender_id, text=text or user_text(tracker),
                          outcome=outcome, channel=channel_of(tracker), intent=user_intent(tracker),
                          measures=[measure_key(m) for m in measures], top_score=top_score)
     except SQLAlchemyError as error:

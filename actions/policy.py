@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import PolicyAction, record_question, user_intent, user_text
 from actions.replies import (
     button,
+    clarify_payload,
     contact_text,
     follow_up_buttons,
     measure_key,
@@ -19,10 +20,12 @@ from actions.replies import (
     parse_key,
     topic_buttons,
     trim,
+    units_payload,
 )
 from actions.scope import declined_elsewhere
 from policy_db import catalog
 from policy_db.catalog import MeasureView
+from policy_db.retrieval import RemitRoute
 from policy_db.runtime import Runtime
 from policy_db.text import parse_chinese_number
 
@@ -57,8 +60,57 @@ def no_match_reply(dispatcher: CollectingDispatcher, runtime: Runtime,
     )
 
 
+def clarify_reply(dispatcher: CollectingDispatcher, measures: list[MeasureView]) -> None:
+    """Plausible but not sure: offer the candidates as quick replies; the click is logged."""
+    lines = [measure_line(i, m) for i, m in enumerate(measures, 1)]
+    text = trim("\n".join(["您是想了解以下哪一项？点一下我给您详细说明：", *lines]), 260)
+    buttons = [button(f"第{m.number}条 {m.title}"[:24], "ask_measure", measure_number=str(m.number),
+                      choice="clarify") for m in measures]
+    buttons.append(button("都不是，转人工", "human_handoff"))
+    dispatcher.utter_message(text=text, buttons=buttons, json_message=clarify_payload(measures))
+
+
+def remit_reply(dispatcher: CollectingDispatcher, runtime: Runtime, route: RemitRoute) -> None:
+    """No measure answers, but the matter is clearly a unit's remit: name the unit honestly."""
+    contact = runtime.search.unit_contact(route.unit)
+    dispatcher.utter_message(
+        text=trim(f"行动方案里没有专门针对这个问题的措施。这类事项（{route.phrase}）一般由{route.unit}"
+                  f"负责，建议直接咨询{contact or route.unit}；也可以咨询"
+                  + contact_text(runtime.service_center) + "。", 260),
+        buttons=[button("转人工", "human_handoff")],
+        json_message=units_payload({route.unit: []}))
+
+
+def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, runtime: Runtime, *,
+                    query: str, topic: str | None, out_of_scope: bool = False) -> list[dict[str, Any]]:
+    """Answer, clarify, route by remit or decline; an out-of-scope label needs a strong match to answer."""
+    result = runtime.search.search(query, topic=topic, limit=PAGE)
+    outcome = result.outcome
+    if out_of_scope and outcome in ("answer", "clarify") and result.top_score < runtime.search.override:
+        outcome = "decline"
+    if outcome == "answer":
+        measures = result.measures
+        present_measures(dispatcher, measures, intro="为您找到这些相关措施：", more=result.total > PAGE)
+        record_question(runtime, tracker, "answered", measures, measures[0].score)
+    elif outcome == "clarify":
+        clarify_reply(dispatcher, result.measures)
+        record_question(runtime, tracker, "clarified", result.measures, result.top_score)
+        return [SlotSet("last_query", query),
+                SlotSet("last_measures", [measure_key(m) for m in result.measures]),
+                SlotSet("last_offset", float(PAGE)), SlotSet("last_topic", topic)]
+    elif result.route is not None:
+        remit_reply(dispatcher, runtime, result.route)
+        record_question(runtime, tracker, "routed", top_score=result.top_score)
+        return []
+    else:
+        return []  # the caller declines in its own words
+    return [SlotSet("last_measures", [measure_key(m) for m in result.measures]),
+            SlotSet("last_query", query), SlotSet("last_offset", float(PAGE)),
+            SlotSet("last_topic", topic or tracker.get_slot("last_topic"))]
+
+
 class ActionAnswerPolicy(PolicyAction):
-    """A topic question (or an unsure NLU guess): the matching measures, or an honest no-match."""
+    """A topic question (or an unsure NLU guess): the measures, a clarifying question, the unit, or no."""
 
     def name(self) -> str:
         return "action_answer_policy"
@@ -70,22 +122,12 @@ class ActionAnswerPolicy(PolicyAction):
             return [SlotSet("last_intent", intent)]
         query = topic_query(runtime, intent, user_text(tracker))
         topic = intent if intent in runtime.topics else None
-        result = runtime.search.search(query, topic=topic, limit=PAGE)
-        if not result.confident:
-            guesses = runtime.search.best_guess(query, topic=topic)
-            suggestions = _topics_of(runtime, guesses, topic)
-            record_question(runtime, tracker, "clarified" if suggestions else "no_match",
-                            top_score=guesses[0].score if guesses else 0.0)
-            no_match_reply(dispatcher, runtime, suggestions)
-            return [SlotSet("last_intent", intent)]
-        measures = result.measures
-        present_measures(dispatcher, measures, intro="为您找到这些相关措施：",
-                         more=result.total > PAGE)
-        record_question(runtime, tracker, "answered", measures, measures[0].score)
-        return [SlotSet("last_measures", [measure_key(m) for m in measures]),
-                SlotSet("last_query", query), SlotSet("last_offset", float(PAGE)),
-                SlotSet("last_topic", topic or tracker.get_slot("last_topic")),
-                SlotSet("last_intent", intent)]
+        events = answer_question(dispatcher, tracker, runtime, query=query, topic=topic)
+        if not dispatcher.messages:
+            guesses = runtime.search.candidates(query, topic=topic)
+            record_question(runtime, tracker, "no_match", top_score=guesses[0].score if guesses else 0.0)
+            no_match_reply(dispatcher, runtime, _topics_of(runtime, guesses, topic))
+        return [*events, SlotSet("last_intent", intent)]
 
 
 def _topics_of(runtime: Runtime, guesses: list[Any], topic: str | None) -> list[str]:
@@ -142,7 +184,12 @@ class ActionMeasureDetail(PolicyAction):
                     f"责任单位：{'、'.join(measure.units)}", 240)
         buttons = [button("哪个部门负责", "ask_unit"), button("转人工", "human_handoff")]
         dispatcher.utter_message(text=text, json_message=measures_payload([measure]), buttons=buttons)
-        record_question(runtime, tracker, "answered", [measure], 1.0)
+        if next(tracker.get_latest_entity_values("choice"), None) == "clarify":
+            # The user picked a candidate we offered: their question is a free example for staff.
+            record_question(runtime, tracker, "clarify_choice", [measure], 1.0,
+                            text=str(tracker.get_slot("last_query") or ""))
+        else:
+            record_question(runtime, tracker, "answered", [measure], 1.0)
         return [SlotSet("measure_number", None),
                 SlotSet("last_measures", [measure_key(measure)])]
 

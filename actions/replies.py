@@ -34,6 +34,11 @@ def measures_payload(measures: list[MeasureView]) -> dict[str, Any]:
                          for m in measures]}
 
 
+def clarify_payload(measures: list[MeasureView]) -> dict[str, Any]:
+    """The DESIGN.md `clarify` payload: the candidates, in the `measures` shape."""
+    return {"type": "clarify", "measures": measures_payload(measures)["measures"]}
+
+
 def units_payload(units: dict[str, list[int]]) -> dict[str, Any]:
     """The DESIGN.md `units` payload."""
     return {"type": "units", "units": [{"name": n, "measures": ms} for n, ms in units.items()]}

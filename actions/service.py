@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import PolicyAction, record_question, user_text
-from actions.policy import no_match_reply
+from actions.policy import answer_question, no_match_reply
 from actions.replies import button, contact_text, parse_key, topic_buttons
 from actions.scope import declined_elsewhere
 from policy_db.insights import RATINGS, save_rating
@@ -87,6 +87,11 @@ class ActionOutOfScope(PolicyAction):
                runtime: Runtime) -> list[dict[str, Any]]:
         if declined_elsewhere(dispatcher, tracker, runtime):
             return []
+        # The NLU label alone never refuses a question that retrieval answers with confidence.
+        events = answer_question(dispatcher, tracker, runtime, query=user_text(tracker), topic=None,
+                                 out_of_scope=True)
+        if dispatcher.messages:
+            return events
         dispatcher.utter_message(
             text="这个问题超出了我的范围，我只解答普陀区营商环境政策方面的问题，比如企业开办、纳税、"
                  "融资、知识产权、人才等。其他事项可以拨打12345市民服务热线。",

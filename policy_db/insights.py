@@ -6,7 +6,9 @@ from sqlalchemy.orm import Session
 
 from policy_db.models import QuestionLog, Rating
 
-OUTCOMES = ("answered", "no_match", "out_of_scope", "clarified")
+# clarify_choice: the candidate a user picked after "您是想了解以下哪一项？" (logged with the
+# original question: a free example question); routed: named the unit whose remit it is.
+OUTCOMES = ("answered", "no_match", "out_of_scope", "clarified", "clarify_choice", "routed")
 RATINGS = ("满意", "一般", "不满意")
 
 

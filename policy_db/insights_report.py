@@ -22,7 +22,9 @@ from policy_db.models import ExampleQuestion, Measure, QuestionLog, Rating
 from policy_db.text import normalize
 
 REPORT_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-UNMATCHED = ("no_match", "clarified")
+UNMATCHED = ("no_match", "clarified", "routed")
+# Listed with the unmatched questions: a candidate the user picked is a ready example question.
+LISTED = (*UNMATCHED, "clarify_choice")
 TOP = 10
 MAX_UNMATCHED = 100
 
@@ -164,7 +166,7 @@ def _unmatched(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """Unmatched questions grouped by normalised text: most frequent first, then most recent."""
     groups: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if row.outcome not in UNMATCHED or not row.text.strip():
+        if row.outcome not in LISTED or not row.text.strip():
             continue
         key = normalize(row.text)
         group = groups.setdefault(key, {"text": row.text.strip(), "count": 0, "variants": set()})
@@ -172,6 +174,8 @@ def _unmatched(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
         group["variants"].add(row.text.strip())
         group["last_asked"] = _utc(row.created_at)
         group["text"], group["outcome"] = row.text.strip(), row.outcome  # the latest wording
+        if row.outcome == "clarify_choice":
+            group["chosen"] = list(row.measures or [])
     ranked = sorted(groups.items(), key=lambda kv: (-kv[1]["count"], -kv[1]["last_asked"].timestamp()))
     ranked = ranked[:MAX_UNMATCHED]
     variants = {text for _, group in ranked for text in group.pop("variants")}

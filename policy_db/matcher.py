@@ -52,6 +52,16 @@ class Match:
 
 
 @dataclass
+class LexicalScores:
+    """A question's lexical scores over all measures (0 where no word matched)."""
+
+    score: np.ndarray
+    order_key: np.ndarray
+    candidates: np.ndarray
+    words: list[str]
+
+
+@dataclass
 class QueryTerms:
     """A question's weighted terms and, per content word, the terms that explain it."""
 
@@ -185,13 +195,12 @@ class MatchIndex:
             result.weights.setdefault("#" + bigram, BIGRAM_WEIGHT)
         return result
 
-    def rank(self, question: str, *, limit: int = 10, topic: str | None = None,
-             unit: str | None = None, allowed: set[int] | None = None,
-             min_score: float = 0.0) -> tuple[list[Match], int]:
-        """The best `limit` measures scoring at least `min_score`, and how many reach it."""
+    def lexical(self, question: str, *, topic: str | None = None,
+                unit: str | None = None) -> LexicalScores | None:
+        """Per measure, the calibrated lexical score and the ordering key; None for no words."""
         query = self.query_terms(question)
         if not query.groups or not self.n:
-            return [], 0
+            return None
         relevance = np.zeros(self.n)
         for term, weight in query.weights.items():
             ids = self.post_ids.get(term)
@@ -200,13 +209,7 @@ class MatchIndex:
         coverage = self._coverage(query)
         examples = self._example_similarity(query)
         candidates = (relevance > 0) | (examples > 0)
-        if allowed is not None:
-            mask = np.zeros(self.n, dtype=bool)
-            mask[list(allowed)] = True
-            candidates &= mask
-        if not candidates.any():
-            return [], 0
-        best = relevance[candidates].max() or 1.0
+        best = relevance[candidates].max() if candidates.any() else 1.0
         total_idf = sum(self._group_idf(g, query) for g in query.groups)
         # Confidence is absolute (how much of the question this measure explains); relevance is
         # relative to the best candidate, so it orders results but never vouches for them.
@@ -215,14 +218,31 @@ class MatchIndex:
             score = score + TOPIC_BONUS * self._mask("topic", topic)
         if unit:
             score = score + UNIT_BONUS * self._mask("unit", unit)
-        score = np.minimum(score, 1.0)
-        score[~candidates] = -1.0
-        order_key = score + MIX["relevance"] * relevance / best
-        above = np.flatnonzero(score >= min_score)
-        order = above[np.lexsort((above, -order_key[above]))][:limit]
+        score = np.where(candidates, np.minimum(score, 1.0), 0.0)
+        order_key = score + MIX["relevance"] * relevance / (best or 1.0)
         words = [t for t in query.weights if t[0] != "#" and t in self.post_ids]
-        matches = [Match(self.measures[i].view, float(score[i]),
-                         tuple(sorted(t for t in words if self._has(t, int(i))))) for i in order]
+        return LexicalScores(score, order_key, candidates, words)
+
+    def matched_terms(self, words: list[str], doc: int) -> tuple[str, ...]:
+        """The question's words that occur in one measure."""
+        return tuple(sorted(t for t in words if self._has(t, doc)))
+
+    def rank(self, question: str, *, limit: int = 10, topic: str | None = None,
+             unit: str | None = None, allowed: set[int] | None = None,
+             min_score: float = 0.0) -> tuple[list[Match], int]:
+        """The best `limit` measures by lexical score alone, and how many reach `min_score`."""
+        scores = self.lexical(question, topic=topic, unit=unit)
+        if scores is None:
+            return [], 0
+        eligible = scores.candidates.copy()
+        if allowed is not None:
+            mask = np.zeros(self.n, dtype=bool)
+            mask[list(allowed)] = True
+            eligible &= mask
+        above = np.flatnonzero(eligible & (scores.score >= min_score))
+        order = above[np.lexsort((above, -scores.order_key[above]))][:limit]
+        matches = [Match(self.measures[i].view, float(scores.score[i]),
+                         self.matched_terms(scores.words, int(i))) for i in order]
         return matches, len(above)
 
     def _has(self, term: str, doc: int) -> bool:

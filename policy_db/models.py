@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -109,6 +110,9 @@ class ResponsibleUnit(Base):
     kind: Mapped[str] = mapped_column(String(40), default="district_department")
     phone: Mapped[str] = mapped_column(String(60), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
+    # The kinds of business matters the unit handles (its public functions): routes a question
+    # that no measure answers to the unit whose remit it is.
+    remit: Mapped[list[str]] = mapped_column(default=list)
 
 
 class MeasureUnit(Base):
@@ -189,6 +193,18 @@ class Stopword(Base):
     __tablename__ = "stopword"
 
     word: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+
+class TextVector(Base):
+    """A stored sentence embedding, keyed by model and text hash, so restarts never re-embed."""
+
+    __tablename__ = "text_vector"
+
+    model: Mapped[str] = mapped_column(String(120), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class CatalogRevision(Base):

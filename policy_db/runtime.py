@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import redis
 
+from policy_db.calibration import load_calibration
 from policy_db.config import Settings, get_settings
 from policy_db.db import Database
+from policy_db.embedding import shared_embedder
 from policy_db.ingest import ImportReport
 from policy_db.migrate import upgrade_database
 from policy_db.search import PolicySearch, export_dictionary
@@ -44,8 +46,10 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
     database = Database(settings.database_url)
     topics = load_topics(settings.seeds_dir)
+    embedder = shared_embedder(settings.embedding_model, threads=settings.embedding_threads)
+    calibration = load_calibration(embedder.name) if embedder is not None else None
     search = PolicySearch(database, threshold=settings.match_threshold,
-                          topics=topic_keywords(topics))
+                          topics=topic_keywords(topics), embedder=embedder, calibration=calibration)
     return Runtime(settings, database, search, topics, service_center(settings.seeds_dir))
 
 

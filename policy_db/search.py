@@ -13,57 +13,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
+from policy_db.calibration import Calibration
 from policy_db.catalog import MeasureView, active_measures, current_revision, measure_view
 from policy_db.db import Database
+from policy_db.dense import DenseIndex, measure_passage
+from policy_db.embedding import Embedder
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
 from policy_db.models import Category, ResponsibleUnit, Stopword, Synonym
+from policy_db.retrieval import HybridIndex, RemitIndex, RemitRoute
 from policy_db.text import PolicyTokenizer, find_measure_number, normalize, quoted_terms
+from policy_db.vectors import VectorStore
 
 REVISION_QUERY = sql_text("SELECT revision FROM catalog_revision WHERE id = 1")
 SearchKind = Literal["number", "unit", "search", "browse"]
 # Words that, next to a unit's name, ask what the unit is responsible for.
-DUTY_WORDS = set(
-    [
-        "负责",
-        "管",
-        "管理",
-        "主管",
-        "分管",
-        "哪些",
-        "什么",
-        "措施",
-        "事",
-        "事情",
-        "事项",
-        "职责",
-        "工作",
-        "帮",
-        "帮忙",
-        "做",
-        "干",
-        "业务",
-        "政策",
-        "内容",
-        "条",
-        "有",
-        "能",
-        "可以",
-        "我们",
-        "方面",
-        "的",
-        "吗",
-        "呢",
-        "具体",
-        "主要",
-        "都",
-        "部门",
-        "单位",
-    ]
-)
+DUTY_WORDS = {
+    "负责", "管", "管理", "主管", "分管", "哪些", "什么", "措施", "事", "事情", "事项", "职责",
+    "工作", "帮", "帮忙", "做", "干", "业务", "政策", "内容", "条", "有", "能", "可以",
+    "我们", "方面", "的", "吗", "呢", "具体", "主要", "都", "部门", "单位",
+}
+Outcome = Literal["answer", "clarify", "remit", "decline"]
 
 
 @dataclass
@@ -77,6 +51,9 @@ class SearchResult:
     unit: str | None = None
     measure_number: int | None = None
     terms: list[str] = field(default_factory=list)
+    outcome: Outcome = "answer"
+    route: RemitRoute | None = None
+    top_score: float = 0.0
 
     @property
     def measures(self) -> list[MeasureView]:
@@ -92,13 +69,19 @@ class PolicySearch:
     """Matching questions to measures over the current catalogue."""
 
     def __init__(
-        self, database: Database, *, threshold: float = 0.30, topics: dict[str, list[str]] | None = None
+        self, database: Database, *, threshold: float = 0.30, topics: dict[str, list[str]] | None = None,
+        embedder: Embedder | None = None, calibration: Calibration | None = None,
     ) -> None:
         self.database = database
         self.threshold = threshold
         self.topics = topics or {}
+        self.vectors = VectorStore(database, embedder) if embedder is not None else None
+        self.calibration = calibration if embedder is not None else None
         self._lock = threading.Lock()
         self._index: MatchIndex | None = None
+        self._hybrid: HybridIndex | None = None
+        self._remits: RemitIndex | None = None
+        self._contacts: dict[str, str] = {}
         self._revision = -1
         self._units: dict[str, str] = {}
         self._aliases: list[str] = []
@@ -144,7 +127,16 @@ class PolicySearch:
                 self._features.clear()  # new words segment old texts differently
         alias_of = {u.name: u for u in units}
         index = MatchIndex(self._tokenizer, synonyms, self._topic_categories(session), self._features)
-        index.build([_indexed(m, alias_of) for m in measures])
+        indexed = [_indexed(m, alias_of) for m in measures]
+        index.build(indexed)
+        dense = None
+        if self.vectors is not None:
+            dense = DenseIndex(self.vectors)
+            dense.build([measure_passage(m.view.title, m.view.category, m.view.text) for m in indexed],
+                        [m.examples for m in indexed])
+        self._hybrid = HybridIndex(index, dense, self.calibration, self.threshold)
+        self._remits = RemitIndex(self.vectors, {u.name: list(u.remit or []) for u in units})
+        self._contacts = {u.name: _contact(u) for u in units}
         unit_names = {normalize(u.name): u.name for u in units}
         for u in units:
             for alias in u.aliases or []:
@@ -215,20 +207,66 @@ class PolicySearch:
                 Match(m.view, 0.0) for i, m in enumerate(index.measures) if allowed is None or i in allowed
             ]
             return SearchResult("browse", rows[offset : offset + limit], len(rows), True, unit=unit_name)
-        ranked, total = index.rank(
-            question,
-            limit=offset + limit,
-            topic=topic,
-            unit=mentioned,
-            allowed=allowed,
-            min_score=self.threshold,
-        )
-        terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
-        return SearchResult("search", ranked[offset:], total, bool(total), unit=mentioned, terms=terms)
+        return self._ranked(question, topic=topic, unit=mentioned, allowed=allowed, limit=limit,
+                            offset=offset)
 
-    def best_guess(self, question: str, *, topic: str | None = None, limit: int = 3) -> list[Match]:
-        """Ranked measures below the confidence bar too (for suggestions, never as an answer)."""
-        return self.index().rank(question, limit=limit, topic=topic)[0]
+    def _ranked(self, question: str, *, topic: str | None, unit: str | None,
+                allowed: set[int] | None, limit: int, offset: int) -> SearchResult:
+        """Hybrid ranking, then the outcome: answer, clarify, the remit's unit, or decline."""
+        hybrid = self.hybrid()
+        query = self.vectors.query(question) if self.vectors is not None else None
+        ranking = hybrid.score(question, query, topic=topic, unit=unit)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(hybrid.lexical.n, dtype=bool)
+            mask[list(allowed)] = True
+        ranked, total = hybrid.rank(ranking, limit=limit, offset=offset,
+                                    min_score=hybrid.clarify_threshold, allowed=mask)
+        top = ranking.top(mask)
+        terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
+        outcome: Outcome = "answer" if top >= hybrid.answer_threshold else "clarify" if total else "decline"
+        route = None
+        if outcome == "decline" and self._remits is not None:
+            remit_bar = hybrid.calibration.thresholds.remit if hybrid.calibration else 1.01
+            route = self._remits.route(question, query, remit_bar)
+            outcome = "remit" if route else "decline"
+        return SearchResult("search", ranked, total, outcome == "answer", unit=unit, terms=terms,
+                            outcome=outcome, route=route, top_score=top)
+
+    @property
+    def override(self) -> float:
+        """The probability from which retrieval overrules an out-of-scope NLU label."""
+        return self.hybrid().override_threshold
+
+    def unit_contact(self, unit: str) -> str:
+        """A unit's full name with its phone and address where the database has them."""
+        self.index()
+        return self._contacts.get(unit, "")
+
+    def use_calibration(self, calibration: Calibration | None) -> None:
+        """Score with another calibration from the next question on (the vectors are kept)."""
+        with self._lock:
+            self.calibration = calibration
+            self._revision = -1
+
+    def hybrid(self) -> HybridIndex:
+        """The fused index of the current catalogue revision."""
+        self.index()
+        assert self._hybrid is not None
+        return self._hybrid
+
+    def candidates(self, question: str, *, topic: str | None = None, limit: int = 3) -> list[Match]:
+        """The best-scoring measures whatever their score (for suggestions, never as an answer)."""
+        hybrid = self.hybrid()
+        query = self.vectors.query(question) if self.vectors is not None else None
+        return hybrid.rank(hybrid.score(question, query, topic=topic), limit=limit)[0]
+
+    def remit_closeness(self, question: str) -> float:
+        """How close a question is to any unit's remit (for calibration and diagnostics)."""
+        self.index()
+        assert self._remits is not None
+        query = self.vectors.query(question) if self.vectors is not None else None
+        return self._remits.closeness(question, query)
 
     def _asks_for_duties(self, index: MatchIndex, question: str) -> bool:
         text = normalize(question)
@@ -286,6 +324,12 @@ def _indexed(measure, units_by_name: dict[str, ResponsibleUnit]) -> IndexedMeasu
         },
         examples=[e.text for e in measure.examples],
     )
+
+
+def _contact(unit: ResponsibleUnit) -> str:
+    details = "，".join(x for x in (f"电话 {unit.phone}" if unit.phone else "", unit.address) if x)
+    name = unit.full_name or unit.name
+    return f"{name}（{details}）" if details else name
 
 
 def dictionary_words(session: Session) -> list[str]:

@@ -84,6 +84,7 @@ def load_units(session: Session, data: dict[str, Any]) -> None:
         unit.kind = entry.get("kind") or "district_department"
         unit.phone = str(entry.get("phone") or "")
         unit.address = str(entry.get("address") or "")
+        unit.remit = [str(r) for r in entry.get("remit") or []]
 
 
 def load_lexicon(session: Session, data: dict[str, Any]) -> None:

@@ -18,7 +18,8 @@ from policy_db.insights_report import REPORT_TZ, insights_report
 router = APIRouter(prefix="/api/admin", tags=["insights"], dependencies=[Depends(require_admin)],
                    route_class=AuthenticatedRoute)
 DaysQuery = Annotated[int, Query(ge=1, le=366, description="统计最近多少天（含今天，按北京时间）")]
-OUTCOME_NAMES = {"no_match": "未匹配", "clarified": "需追问"}
+OUTCOME_NAMES = {"no_match": "未匹配", "clarified": "需追问", "routed": "转责任单位",
+                 "clarify_choice": "追问后选定"}
 # Labels of the bot's intents that are not topics (topics are labelled in seeds/topics.yml).
 INTENT_LABELS = {"ask_unit": "询问责任单位", "ask_unit_duties": "单位职责", "ask_measure": "按编号查措施",
                  "ask_detail": "措施详情", "match_profile": "按企业情况匹配", "inform": "补充信息",
@@ -75,6 +76,7 @@ class UnmatchedQuestion(BaseModel):
     outcome: str
     last_asked: dt.datetime
     example_of: list[str]
+    chosen: list[str] = []  # the measure ("1:26") a user picked after a clarifying question
 
 
 class TopicRatings(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -196,3 +197,56 @@ async def test_a_question_naming_an_enterprise_type_is_answered() -> None:
                                      question, {}) == []
     messages, _ = await run(ActionMatchProfile(), question)
     assert measures(messages)[0] == 77
+
+
+def payload(messages: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    return next((m["custom"] for m in messages if (m.get("custom") or {}).get("type") == kind), None)
+
+
+async def test_out_of_scope_label_never_overrides_a_confident_match() -> None:
+    messages, _ = await run(ActionOutOfScope(), tracker("留抵退税能退吗", "out_of_scope"))
+    assert measures(messages)[0] == 25
+    messages, _ = await run(ActionOutOfScope(), tracker("今天上海天气怎么样", "out_of_scope"))
+    assert measures(messages) == [] and "超出了我的范围" in messages[0]["text"]
+
+
+async def test_a_matter_no_measure_covers_is_routed_to_the_unit_with_its_contact() -> None:
+    messages, _ = await run(ActionAnswerPolicy(), tracker("我想咨询下社保缴费基数", "topic_talent"))
+    routed = payload(messages, "units")
+    assert routed == {"type": "units", "units": [{"name": "区人社局", "measures": []}]}
+    assert measures(messages) == []
+    assert "没有专门" in messages[0]["text"] and "区人社局" in messages[0]["text"]
+    assert "12345" in messages[0]["text"]  # the service center is offered too
+
+
+async def test_plausible_but_unsure_asks_which_and_logs_the_pick(
+        seeded_runtime: Runtime) -> None:
+    search = seeded_runtime.search
+    calibration = search.calibration
+    assert calibration is not None
+    # An answer bar no question reaches: every plausible match becomes a clarifying question.
+    search.use_calibration(dataclasses.replace(
+        calibration, thresholds=dataclasses.replace(calibration.thresholds, answer=1.01)))
+    try:
+        question = "公司要注销但还有税没清完"
+        messages, events = await run(ActionAnswerPolicy(), tracker(question, "topic_opening",
+                                                                   sender="clarify-test"))
+    finally:
+        search.use_calibration(calibration)
+    offered = payload(messages, "clarify")
+    assert offered is not None and measures(messages) == []
+    numbers = [m["number"] for m in offered["measures"]]
+    assert 21 in numbers and messages[0]["text"].startswith("您是想了解以下哪一项")
+    buttons = [b for b in messages[0]["buttons"] if b["payload"].startswith("/ask_measure")]
+    assert len(buttons) == len(numbers) and '"choice": "clarify"' in buttons[0]["payload"]
+    picked = tracker("/ask_measure", "ask_measure", slots=slots(events), sender="clarify-test",
+                     entities=[{"entity": "measure_number", "value": "21"},
+                               {"entity": "choice", "value": "clarify"}])
+    messages, _ = await run(ActionMeasureDetail(), picked)
+    assert measures(messages) == [21]
+    with seeded_runtime.database.session() as session:
+        logged = session.scalars(select(QuestionLog).where(QuestionLog.sender_id == "clarify-test")
+                                 .order_by(QuestionLog.id)).all()
+        assert [(q.outcome, q.text) for q in logged] == [("clarified", question),
+                                                         ("clarify_choice", question)]
+        assert logged[1].measures == ["1:21"]

@@ -7,7 +7,10 @@ import { addAsExample } from "./example_dialog.js";
 import { requireSignIn } from "./signin.js";
 
 const RATINGS = ["满意", "一般", "不满意"];
-const OUTCOMES = { no_match: "未匹配", clarified: "需追问" };
+const OUTCOMES = { no_match: "未匹配", clarified: "需追问", routed: "转责任单位", clarify_choice: "追问后选定" };
+// After a clarifying question the user's pick names the measure the question was about.
+const outcomeText = (row) => (OUTCOMES[row.outcome] || row.outcome) +
+  (row.chosen && row.chosen.length ? ` 第${row.chosen[0].split(":")[1]}条` : "");
 const $ = (id) => document.getElementById(id);
 
 requireSignIn({ role: "admin", ready: start });
@@ -88,6 +91,6 @@ function unmatched(rows) {
         on: { click: () => addAsExample(row.text, (m) => done([`${m.document_id}:${m.number}`])) } }));
     }
     return h("tr", {}, h("td", { text: row.text }), h("td", { class: "num", text: String(row.count) }),
-      h("td", { text: formatTime(row.last_asked) }), h("td", { text: OUTCOMES[row.outcome] || row.outcome }), action);
+      h("td", { text: formatTime(row.last_asked) }), h("td", { text: outcomeText(row) }), action);
   }) : h("tr", {}, h("td", { colSpan: 5, class: "empty", text: "这段时间没有未匹配的问题" })));
 }

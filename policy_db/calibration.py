@@ -1,0 +1,97 @@
+"""The calibrated hybrid score: lexical and dense evidence turned into one probability per measure.
+
+A logistic model over six features of a (question, measure) pair gives the probability that
+the measure answers the question. The same number ranks measures, decides answer / clarify /
+decline, and is the `score` every path (bot, staff search, API) shows. Its weights and the
+decision thresholds are fitted by `policybot calibrate` and stored per embedding model in
+`policy_db/data/calibration.json`; they are data, not guesses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+FEATURES = ("lexical", "lexical_order", "dense_passage", "dense_example", "dense_gap", "lexical_gap")
+CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
+
+
+def pair_features(lexical: np.ndarray, order_key: np.ndarray, passage: np.ndarray,
+                  examples: np.ndarray) -> np.ndarray:
+    """The feature rows (one per measure) of a question, in FEATURES order."""
+    dense = np.maximum(passage, examples)
+    dense_gap = dense - dense.max() if len(dense) else dense
+    lexical_gap = order_key - order_key.max() if len(order_key) else order_key
+    return np.stack([lexical, order_key, passage, examples, dense_gap, lexical_gap], axis=1)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where the probability of the best measure draws the lines between the outcomes."""
+
+    answer: float  # at least this: answer with the measures
+    clarify: float  # at least this (and below answer): ask which of the candidates is meant
+    override: float  # an NLU out-of-scope label is overruled only from this probability on
+    remit: float  # a unit's remit is named only when the question is this close to it (cosine)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted logistic model over FEATURES and the decision thresholds, for one embedding model."""
+
+    model: str
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    thresholds: Thresholds
+    fitted_on: str = ""
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """P(measure answers the question) for each feature row."""
+        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
+        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
+
+
+Fitted = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+
+
+def fit_logistic(features: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3,
+                 iterations: int = 4000, rate: float = 0.5) -> Fitted:
+    """Standardise and fit an L2-regularised logistic regression by gradient descent."""
+    mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-9
+    z = (features - mean) / scale
+    weights, bias = np.zeros(z.shape[1]), 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(z @ weights + bias)))
+        gradient = p - labels
+        weights -= rate * (z.T @ gradient / len(labels) + l2 * weights)
+        bias -= rate * float(gradient.mean())
+    return mean, scale, weights, bias
+
+
+def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration | None:
+    """The stored calibration of an embedding model, or None when it was never fitted."""
+    if not path.exists():
+        return None
+    entry = json.loads(path.read_text(encoding="utf-8")).get(model)
+    if entry is None:
+        return None
+    return Calibration(
+        model=model, mean=tuple(entry["mean"]), scale=tuple(entry["scale"]),
+        weights=tuple(entry["weights"]), bias=float(entry["bias"]),
+        thresholds=Thresholds(**entry["thresholds"]), fitted_on=entry.get("fitted_on", ""))
+
+
+def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH) -> None:
+    """Store (or replace) one model's calibration in the JSON file."""
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    entry = asdict(calibration)
+    entry.pop("model")
+    entry["features"] = list(FEATURES)
+    data[calibration.model] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,134 @@
+"""Hybrid retrieval: lexical matching fused with dense similarity into one calibrated probability,
+and routing by remit when no measure answers.
+
+Without an embedding model (EMBEDDING_MODEL=none) or a fitted calibration the lexical score is
+used as it is, with the configured threshold: the product still answers, with less recall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from policy_db.calibration import Calibration, pair_features
+from policy_db.dense import DenseIndex
+from policy_db.matcher import Match, MatchIndex
+from policy_db.text import normalize
+from policy_db.vectors import VectorStore
+
+
+@dataclass
+class Ranking:
+    """All measures scored for one question: probabilities, ordering key, and the matched words."""
+
+    probability: np.ndarray
+    order_key: np.ndarray
+    words: list[str]
+
+    def top(self, allowed: np.ndarray | None = None) -> float:
+        """The best probability (among the allowed measures)."""
+        values = self.probability if allowed is None else self.probability[allowed]
+        return float(values.max()) if len(values) else 0.0
+
+
+class HybridIndex:
+    """The lexical index, the dense index (optional) and the calibration that fuses them."""
+
+    def __init__(self, lexical: MatchIndex, dense: DenseIndex | None,
+                 calibration: Calibration | None, lexical_threshold: float) -> None:
+        self.lexical = lexical
+        self.dense = dense if calibration is not None else None
+        self.calibration = calibration if dense is not None else None
+        self.lexical_threshold = lexical_threshold
+
+    @property
+    def measures(self):  # type: ignore[no-untyped-def]
+        """The indexed measures, in index order."""
+        return self.lexical.measures
+
+    @property
+    def answer_threshold(self) -> float:
+        """The probability from which a measure is presented as the answer."""
+        return self.calibration.thresholds.answer if self.calibration else self.lexical_threshold
+
+    @property
+    def clarify_threshold(self) -> float:
+        """The probability from which a measure is a plausible candidate."""
+        return self.calibration.thresholds.clarify if self.calibration else self.lexical_threshold
+
+    @property
+    def override_threshold(self) -> float:
+        """The probability from which retrieval overrules an out-of-scope NLU label."""
+        return self.calibration.thresholds.override if self.calibration else 1.01
+
+    def score(self, question: str, query: np.ndarray | None, *, topic: str | None = None,
+              unit: str | None = None) -> Ranking:
+        """Score every measure for the question (query: its vector, when dense retrieval is on)."""
+        n = self.lexical.n
+        lexical = self.lexical.lexical(question, topic=topic, unit=unit)
+        score = lexical.score if lexical else np.zeros(n)
+        order = lexical.order_key if lexical else np.zeros(n)
+        words = lexical.words if lexical else []
+        if self.dense is None or self.calibration is None or query is None:
+            return Ranking(score, order, words)
+        similarity = self.dense.similarity(query)
+        probability = self.calibration.probability(
+            pair_features(score, order, similarity.passage, similarity.examples))
+        return Ranking(probability, probability + 1e-6 * order, words)
+
+    def rank(self, ranking: Ranking, *, limit: int, offset: int = 0, min_score: float = 0.0,
+             allowed: np.ndarray | None = None) -> tuple[list[Match], int]:
+        """The measures at or above `min_score`, best first, and how many there are."""
+        eligible = ranking.probability >= max(min_score, 1e-9)
+        if allowed is not None:
+            eligible &= allowed
+        above = np.flatnonzero(eligible)
+        order = above[np.lexsort((above, -ranking.order_key[above]))][offset:offset + limit]
+        matches = [Match(self.lexical.measures[i].view, float(ranking.probability[i]),
+                         self.lexical.matched_terms(ranking.words, int(i))) for i in order]
+        return matches, len(above)
+
+
+@dataclass(frozen=True)
+class RemitRoute:
+    """The unit whose remit a question belongs to, and the phrase that placed it there."""
+
+    unit: str
+    phrase: str
+    similarity: float
+
+
+class RemitIndex:
+    """Each unit's remit phrases, matched literally and by dense similarity."""
+
+    def __init__(self, store: VectorStore | None, remits: dict[str, list[str]]) -> None:
+        self.store = store
+        self.phrases = [(unit, phrase) for unit, items in remits.items() for phrase in items]
+        texts = [phrase for _, phrase in self.phrases]
+        self.vectors = store.vectors(texts, mode="query") if store is not None and texts else None
+
+    def route(self, question: str, query: np.ndarray | None, threshold: float) -> RemitRoute | None:
+        """The unit whose remit the question is about, or None when none is close enough."""
+        text = normalize(question)
+        literal = [(u, p) for u, p in self.phrases if len(p) >= 2 and normalize(p) in text]
+        if literal:
+            unit, phrase = max(literal, key=lambda item: len(item[1]))
+            return RemitRoute(unit, phrase, 1.0)
+        if self.vectors is None or query is None or not len(self.phrases):
+            return None
+        similarity = self.vectors @ query
+        best = int(similarity.argmax())
+        if similarity[best] < threshold:
+            return None
+        unit, phrase = self.phrases[best]
+        return RemitRoute(unit, phrase, float(similarity[best]))
+
+    def closeness(self, question: str, query: np.ndarray | None) -> float:
+        """How close the question is to any remit phrase (1.0 for a literal mention)."""
+        text = normalize(question)
+        if any(len(p) >= 2 and normalize(p) in text for _, p in self.phrases):
+            return 1.0
+        if self.vectors is None or query is None or not len(self.phrases):
+            return 0.0
+        return float((self.vectors @ query).max())

@@ -39,6 +39,12 @@ def sentence_features(message: Message) -> scipy.sparse.csr_matrix | None:
     return None if sentence is None else scipy.sparse.csr_matrix(sentence.features)
 
 
+def dense_sentence(message: Message) -> np.ndarray | None:
+    """The message's dense sentence features (pretrained embeddings), one row, if any."""
+    _, sentence = message.get_dense_features(TEXT)
+    return None if sentence is None else np.asarray(sentence.features, dtype=np.float64).reshape(1, -1)
+
+
 def tfidf(rows: scipy.sparse.csr_matrix, idf: np.ndarray) -> scipy.sparse.csr_matrix:
     """Sublinear term frequency × idf, each row scaled to unit length."""
     weighted = rows.astype(np.float64).tocsr(copy=True)
@@ -73,7 +79,18 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """C: inverse regularisation; blend: weight of this model against the earlier ranking."""
-        return {"C": 30.0, "max_iter": 3000, "blend": 0.5, "ranking_length": 10}
+        return {"C": 30.0, "max_iter": 3000, "blend": 0.5, "ranking_length": 10, "dense_weight": 1.0}
+
+    def _design(self, rows: scipy.sparse.csr_matrix, dense: np.ndarray | None,
+                idf: np.ndarray, dense_dim: int) -> scipy.sparse.csr_matrix:
+        """TF-IDF rows, with the dense sentence embedding (scaled) appended when the model uses it."""
+        weighted = tfidf(rows, idf)
+        if not dense_dim:
+            return weighted
+        if dense is None or dense.shape[1] != dense_dim:
+            dense = np.zeros((rows.shape[0], dense_dim))
+        scaled = scipy.sparse.csr_matrix(float(self.config["dense_weight"]) * dense)
+        return scipy.sparse.hstack([weighted, scaled]).tocsr()
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  arrays: dict[str, np.ndarray] | None = None) -> None:
@@ -105,19 +122,23 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         """Fit idf weights and the regression on the intent examples."""
         from sklearn.linear_model import LogisticRegression
 
-        examples = [(sentence_features(m), m.get(INTENT)) for m in training_data.intent_examples
-                    if m.get(INTENT) and m.get(TEXT)]
-        examples = [(row, intent) for row, intent in examples if row is not None]
-        if len({intent for _, intent in examples}) < 2:
+        examples = [(sentence_features(m), dense_sentence(m), m.get(INTENT))
+                    for m in training_data.intent_examples if m.get(INTENT) and m.get(TEXT)]
+        examples = [(row, dense, intent) for row, dense, intent in examples if row is not None]
+        if len({intent for *_, intent in examples}) < 2:
             log.debug("fewer than two intents: %s not trained", self.__class__.__name__)
             return self._resource
-        rows = scipy.sparse.vstack([row for row, _ in examples]).tocsr()
+        rows = scipy.sparse.vstack([row for row, _, _ in examples]).tocsr()
         document_frequency = np.bincount(rows.indices, minlength=rows.shape[1])
         idf = np.log((1 + rows.shape[0]) / (1 + document_frequency)) + 1.0
+        use_dense = self.config["dense_weight"] > 0 and all(d is not None for _, d, _ in examples)
+        dense_dim = examples[0][1].shape[1] if use_dense else 0  # type: ignore[union-attr]
+        dense = np.vstack([d for _, d, _ in examples]) if use_dense else None  # type: ignore[misc]
         model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
-        model.fit(tfidf(rows, idf), [intent for _, intent in examples])
+        model.fit(self._design(rows, dense, idf, dense_dim), [intent for *_, intent in examples])
         self.arrays = {"idf": idf, "coef": model.coef_, "intercept": model.intercept_,
-                       "intents": np.asarray(model.classes_, dtype=str)}
+                       "intents": np.asarray(model.classes_, dtype=str),
+                       "dense_dim": np.asarray(dense_dim)}
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / ARRAYS, **self.arrays)
         return self._resource
@@ -130,14 +151,17 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             row = sentence_features(message)
             if row is None or row.shape[1] != self.arrays["idf"].shape[0]:
                 continue
-            self._set_ranking(message, self.probabilities(row))
+            self._set_ranking(message, self.probabilities(row, dense_sentence(message)))
         return messages
 
-    def probabilities(self, row: scipy.sparse.csr_matrix) -> dict[str, float]:
+    def probabilities(self, row: scipy.sparse.csr_matrix,
+                      dense: np.ndarray | None = None) -> dict[str, float]:
         """Intent name → this model's probability for one row of sentence features."""
         arrays = self.arrays
         assert arrays is not None, "probabilities of an untrained classifier"
-        scores = np.asarray(tfidf(row, arrays["idf"]) @ arrays["coef"].T + arrays["intercept"])
+        dense_dim = int(arrays["dense_dim"]) if "dense_dim" in arrays else 0
+        design = self._design(row, dense, arrays["idf"], dense_dim)
+        scores = np.asarray(design @ arrays["coef"].T + arrays["intercept"])
         if scores.shape[1] == 1:  # two intents: sklearn keeps one row, the second intent's score
             scores = np.hstack([np.zeros_like(scores), scores])
         return dict(zip(arrays["intents"].tolist(), softmax(scores)[0].tolist(), strict=True))

@@ -4,7 +4,7 @@
 # --force: Rasa's cache would otherwise restore the OLD jieba dictionary (see RASA_NOTES).
 set -euo pipefail
 cd "$(dirname "$0")/../bot"
-inputs=(config.yml domain.yml data dictionary ../rasa_plugins/linear_intent.py)
+inputs=(config.yml domain.yml data dictionary ../rasa_plugins/linear_intent.py ../rasa_plugins/sentence_embeddings.py)
 [ -d domain ] && inputs+=(domain)
 hash=$(find "${inputs[@]}" -type f | sort | xargs cat | sha256sum | cut -d' ' -f1)
 if [ -f models/policybot.tar.gz ] && [ -f models/.trained-hash ] && [ "$(cat models/.trained-hash)" = "$hash" ]; then

@@ -103,6 +103,7 @@ def list_units(session: Session) -> list[dict[str, object]]:
             "aliases": list(u.aliases or []),
             "kind": u.kind,
             "phone": u.phone,
+            "remit": list(u.remit or []),
             "address": u.address,
             "measures": [m["number"] for m in by_unit.get(u.id, [])],
             "lead_measures": [m["number"] for m in by_unit.get(u.id, []) if m["position"] == 0],

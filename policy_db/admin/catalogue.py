@@ -24,13 +24,14 @@ from policy_db.models import (
 from policy_db.text import normalize
 
 UNIT_KINDS = ("district_department", "court", "street_town", "collective", "other")
-UNIT_FIELDS = ("name", "full_name", "aliases", "kind", "phone", "address")
+UNIT_FIELDS = ("name", "full_name", "aliases", "kind", "phone", "address", "remit")
 
 
 def unit_snapshot(unit: ResponsibleUnit) -> dict[str, Any]:
     """A unit's editable fields."""
     return {"name": unit.name, "full_name": unit.full_name, "aliases": list(unit.aliases or []),
-            "kind": unit.kind, "phone": unit.phone, "address": unit.address}
+            "kind": unit.kind, "phone": unit.phone, "address": unit.address,
+            "remit": list(unit.remit or [])}
 
 
 def find_unit(session: Session, name: str) -> ResponsibleUnit:
@@ -44,7 +45,7 @@ def find_unit(session: Session, name: str) -> ResponsibleUnit:
 def create_unit(session: Session, *, actor: Principal, values: dict[str, Any]) -> ResponsibleUnit:
     """Add a unit; its name and aliases must not be any other unit's name or alias."""
     unit = ResponsibleUnit(name="", full_name="", aliases=[], kind="district_department",
-                           phone="", address="")
+                           phone="", address="", remit=[])
     _set_unit_fields(session, unit, {"kind": "district_department", **values})
     session.add(unit)
     session.flush()
@@ -97,6 +98,15 @@ def _set_unit_fields(session: Session, unit: ResponsibleUnit, values: dict[str, 
             if alias != unit.name and alias not in aliases:
                 aliases.append(alias)
         unit.aliases = aliases
+    if "remit" in values:
+        # What kinds of matters the unit handles: routes questions no measure answers.
+        remit: list[str] = []
+        for phrase in (p.strip() for p in values["remit"]):
+            if not phrase:
+                raise InvalidInput("职能事项不能为空")
+            if phrase not in remit:
+                remit.append(phrase)
+        unit.remit = remit
     if "kind" in values and values["kind"] not in UNIT_KINDS:
         raise InvalidInput(f"单位类型应为 {'、'.join(UNIT_KINDS)} 之一，而不是“{values['kind']}”")
     for field in ("full_name", "kind", "phone", "address"):

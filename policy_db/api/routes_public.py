@@ -14,6 +14,7 @@ from policy_db.api.schemas import (
     DocumentPublic,
     Health,
     MeasureList,
+    RoutePublic,
     MeasurePublic,
     UnitPublic,
 )
@@ -53,8 +54,11 @@ def search_measures(
         raise NotFound(f"没有编号为{document_id}的政策文件")
     result = runtime.search.search(q, unit=unit, category=category, document_id=document_id,
                                    limit=limit, offset=offset)
+    route = result.route and RoutePublic(unit=result.route.unit, phrase=result.route.phrase,
+                                         contact=runtime.search.unit_contact(result.route.unit))
     return MeasureList(items=[MeasurePublic(**m.payload()) for m in result.measures],
-                       total=result.total, kind=result.kind, unit=result.unit, terms=result.terms)
+                       total=result.total, kind=result.kind, unit=result.unit, terms=result.terms,
+                       outcome=result.outcome, route=route)
 
 
 @router.get("/api/measures/{document_id}/{number}", response_model=MeasurePublic, tags=["measures"])

@@ -22,6 +22,14 @@ class MeasurePublic(BaseModel):
     version: int = 1
 
 
+class RoutePublic(BaseModel):
+    """The unit whose remit a question belongs to when no measure answers it."""
+
+    unit: str
+    phrase: str
+    contact: str = ""
+
+
 class MeasureList(BaseModel):
     """Ranked search results."""
 
@@ -30,6 +38,9 @@ class MeasureList(BaseModel):
     kind: str = "search"
     unit: str | None = None
     terms: list[str] = Field(default_factory=list)
+    # answer | clarify | remit | decline: what the bot would do with this question (search only)
+    outcome: str = "answer"
+    route: RoutePublic | None = None
 
 
 class UnitPublic(BaseModel):
@@ -41,6 +52,7 @@ class UnitPublic(BaseModel):
     kind: str
     phone: str = ""
     address: str = ""
+    remit: list[str] = []
     measures: list[int]
     lead_measures: list[int]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -112,6 +112,7 @@ class UnitCreate(_Request):
     kind: UnitKind = "district_department"
     phone: str = Field("", max_length=60)
     address: str = Field("", max_length=200)
+    remit: list[Annotated[str, Field(max_length=30)]] = Field(default_factory=list, max_length=60)
 
 
 class UnitUpdate(_Request):
@@ -123,6 +124,7 @@ class UnitUpdate(_Request):
     kind: UnitKind | None = None
     phone: str | None = Field(None, max_length=60)
     address: str | None = Field(None, max_length=200)
+    remit: list[Annotated[str, Field(max_length=30)]] | None = Field(None, max_length=60)
 
 
 class UnitAdmin(BaseModel):
@@ -134,6 +136,7 @@ class UnitAdmin(BaseModel):
     kind: str
     phone: str
     address: str
+    remit: list[str] = []
 
 
 class CategoryCreate(_Request):

@@ -62,11 +62,13 @@ function unitFields(unit) {
       option(k, label, unit ? unit.kind === k : k === "district_department"))),
     phone: input("u-phone", unit && unit.phone, { maxLength: 60 }),
     address: input("u-address", unit && unit.address, { maxLength: 200 }),
+    remit: h("textarea", { id: "u-remit", rows: 3, placeholder: "用“、”分隔，如 社会保险、劳动仲裁、工伤认定" },
+      (unit && unit.remit || []).join("、")),
   };
 }
 
 const LABELS = { name: "名称（文件中的写法）", full_name: "全称", aliases: "别名", kind: "类型",
-  phone: "咨询电话", address: "地址" };
+  phone: "咨询电话", address: "地址", remit: "职能事项（行动方案没有专门措施时，据此告诉企业找哪个单位）" };
 
 function unitForm(unit, saved) {
   const fields = unitFields(unit);
@@ -74,7 +76,7 @@ function unitForm(unit, saved) {
   async function submit(event) {
     event.preventDefault();
     const body = Object.fromEntries(Object.entries(fields).map(([k, el]) =>
-      [k, k === "aliases" ? splitList(el.value) : el.value.trim()]));
+      [k, k === "aliases" || k === "remit" ? splitList(el.value) : el.value.trim()]));
     try {
       const result = unit
         ? await api(`/api/admin/units/${encodeURIComponent(unit.name)}`, { method: "PATCH", body })

@@ -9,7 +9,7 @@ import { chosenFilters, loadFilters, resetFilters } from "./staff_filters.js";
 const PAGE = 20;
 const MAX_EXPORT = 10000;
 const $ = (id) => document.getElementById(id);
-const state = { items: [], terms: [], kind: "browse", total: 0, offset: 0, active: -1, controller: null };
+const state = { items: [], terms: [], kind: "browse", total: 0, offset: 0, active: -1, controller: null, route: null };
 let catalogue = { units: new Map() };
 
 requireSignIn({ role: "staff", ready: start });
@@ -52,7 +52,7 @@ async function search(offset) {
   try {
     const data = await api(path + query({ ...chosen, limit: PAGE, offset }), { signal: controller.signal });
     Object.assign(state, { items: data.items, terms: data.terms || [], kind: data.kind, total: data.total,
-      offset, active: data.items.length ? 0 : -1, unit: data.unit });
+      offset, active: data.items.length ? 0 : -1, unit: data.unit, route: data.route || null });
     renderResults();
   } catch (error) {
     if (error.name === "AbortError") return;
@@ -64,11 +64,18 @@ async function search(offset) {
   }
 }
 
+// No measure: when the question is a unit's remit, say whose (the bot says the same).
+function emptyText() {
+  const { route } = state;
+  if (route) return `行动方案里没有专门的措施；这类事项（${route.phrase}）一般由${route.unit}负责：${route.contact || route.unit}`;
+  return params().q ? "没有找到相关措施，换个说法或减少筛选条件试试" : "没有符合筛选条件的措施";
+}
+
 function renderResults() {
   const { items, total, offset, kind } = state;
   const terms = kind === "search" ? state.terms : [];
   fill($("results"), items.length ? items.map((m, i) => resultItem(m, i, terms, kind === "search"))
-    : h("li", { class: "empty", text: params().q ? "没有找到相关措施，换个说法或减少筛选条件试试" : "没有符合筛选条件的措施" }));
+    : h("li", { class: "empty", text: emptyText() }));
   const how = { number: "按条目编号", unit: `按责任单位：${state.unit || ""}`, search: "按相关度排序", browse: "按条目顺序" }[kind];
   fill($("summary"), total ? `共 ${total} 条，显示第 ${offset + 1}–${offset + items.length} 条 · ${how}` : "共 0 条");
   if (kind === "search" && state.terms.length) {

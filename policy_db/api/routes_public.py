@@ -14,8 +14,8 @@ from policy_db.api.schemas import (
     DocumentPublic,
     Health,
     MeasureList,
-    RoutePublic,
     MeasurePublic,
+    RoutePublic,
     UnitPublic,
 )
 from policy_db.errors import NotFound, UnitNotFound

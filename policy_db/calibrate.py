@@ -129,7 +129,7 @@ def fit(search: PolicySearch, *, nlu_dir: Path, remit_file: Path | None) -> tupl
     override = max(answer, _lowest(GRID, [(hybrid_out < t).mean() >= OVERRIDE_REJECTION for t in GRID], 0.9))
     remit = _remit_threshold(search, remit_file, out_of_scope)
     thresholds = Thresholds(answer=answer, clarify=clarify, override=override, remit=remit)
-    calibration = dataclasses.replace(model, thresholds=thresholds,  # type: ignore[arg-type]
+    calibration = dataclasses.replace(model, thresholds=thresholds,
                                       fitted_on=f"{len(rows)} held-out example questions, "
                                                 f"{len(in_scope)}/{len(out_of_scope)} NLU in/out of scope")
     report = [

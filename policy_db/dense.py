@@ -39,8 +39,8 @@ class DenseIndex:
         self.n = 0
         self.passages = np.zeros((0, store.embedder.dim), dtype=np.float32)
         self.examples = np.zeros((0, store.embedder.dim), dtype=np.float32)
-        self.example_owner = np.zeros(0, dtype=np.int32)
-        self._starts = np.zeros(0, dtype=np.int64)
+        self.example_owner: np.ndarray = np.zeros(0, dtype=np.int32)
+        self._starts: np.ndarray = np.zeros(0, dtype=np.int64)
 
     def build(self, passages: list[str], examples: list[list[str]]) -> None:
         """Vectors for one passage per measure and each measure's example questions."""

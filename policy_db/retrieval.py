@@ -13,7 +13,7 @@ import numpy as np
 
 from policy_db.calibration import Calibration, pair_features
 from policy_db.dense import DenseIndex
-from policy_db.matcher import Match, MatchIndex
+from policy_db.matcher import IndexedMeasure, Match, MatchIndex
 from policy_db.text import normalize
 from policy_db.vectors import VectorStore
 
@@ -43,7 +43,7 @@ class HybridIndex:
         self.lexical_threshold = lexical_threshold
 
     @property
-    def measures(self):  # type: ignore[no-untyped-def]
+    def measures(self) -> list[IndexedMeasure]:
         """The indexed measures, in index order."""
         return self.lexical.measures
 

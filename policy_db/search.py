@@ -24,7 +24,7 @@ from policy_db.db import Database
 from policy_db.dense import DenseIndex, measure_passage
 from policy_db.embedding import Embedder
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
-from policy_db.models import Category, ResponsibleUnit, Stopword, Synonym
+from policy_db.models import Category, Measure, ResponsibleUnit, Stopword, Synonym
 from policy_db.retrieval import HybridIndex, RemitIndex, RemitRoute
 from policy_db.text import PolicyTokenizer, find_measure_number, normalize, quoted_terms
 from policy_db.vectors import VectorStore
@@ -305,7 +305,7 @@ class PolicySearch:
         return dict(self._units)
 
 
-def _indexed(measure, units_by_name: dict[str, ResponsibleUnit]) -> IndexedMeasure:  # type: ignore[no-untyped-def]
+def _indexed(measure: Measure, units_by_name: dict[str, ResponsibleUnit]) -> IndexedMeasure:
     unit_words = []
     for name in measure.unit_names:
         unit_words.append(name)

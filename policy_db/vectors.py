@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterator
+from typing import TypeVar
 
 import numpy as np
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from policy_db.db import Database
 from policy_db.embedding import Embedder, Mode
 from policy_db.models import TextVector
 
+T = TypeVar("T")
 BATCH = 32
 LOOKUP_CHUNK = 500
 
@@ -97,6 +99,6 @@ class VectorStore:
             session.execute(statement)
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:  # type: ignore[type-arg]
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

@@ -54,8 +54,10 @@ def search_measures(
         raise NotFound(f"没有编号为{document_id}的政策文件")
     result = runtime.search.search(q, unit=unit, category=category, document_id=document_id,
                                    limit=limit, offset=offset)
-    route = result.route and RoutePublic(unit=result.route.unit, phrase=result.route.phrase,
-                                         contact=runtime.search.unit_contact(result.route.unit))
+    route = None
+    if result.route is not None:
+        route = RoutePublic(unit=result.route.unit, phrase=result.route.phrase,
+                            contact=runtime.search.unit_contact(result.route.unit))
     return MeasureList(items=[MeasurePublic(**m.payload()) for m in result.measures],
                        total=result.total, kind=result.kind, unit=result.unit, terms=result.terms,
                        outcome=result.outcome, route=route)

@@ -117,9 +117,7 @@ def evaluate(items: list[EvalItem], answer: Callable[[str], Answer]) -> EvalRepo
             named = set(result.top_units) | set(result.named_units[:1])
             unit_hits += any(u in named for u in item.units)
         if not top1:
-            misses.append({"q": item.q, "expected": list(item.measures),
-                           "got": result.measures[:3] or {"clarify": result.candidates[:3]}
-                           if result.candidates else result.named_units[:1] or "refused"})
+            misses.append({"q": item.q, "expected": list(item.measures), "got": _got(result)})
     oos_total = sum(i.oos for i in items)
     return EvalReport(
         top1=hits1 / max(1, len(in_scope)), top3=hits3 / max(1, len(in_scope)),
@@ -129,6 +127,14 @@ def evaluate(items: list[EvalItem], answer: Callable[[str], Answer]) -> EvalRepo
         refusal=refused / max(1, len(in_scope)),
         remit_routing=routed / len(remit) if remit else None, remit=len(remit),
     )
+
+
+def _got(result: Answer) -> object:
+    if result.measures:
+        return result.measures[:3]
+    if result.candidates:
+        return {"clarify": result.candidates[:3]}
+    return result.named_units[:1] or "refused"
 
 
 def matcher_answer(search: PolicySearch) -> Callable[[str], Answer]:

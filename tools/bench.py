@@ -154,6 +154,14 @@ def postgres_schema() -> tuple[str, sa.Engine, str]:
     return f"{POSTGRES}?options=-csearch_path%3D{schema}", engine, schema
 
 
+def resident_mb(pid: int) -> float:
+    """A process's resident set size (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 async def bot_round_trips(url: str, messages: list[str], concurrency: int) -> tuple[list[float], float]:
     """Send each message from its own sender, `concurrency` at a time; latencies and msgs/s."""
     samples: list[float] = []
@@ -187,6 +195,9 @@ def bench_bot(questions: list[str]) -> None:
             c50, c95, _ = percentiles(samples)
             print(f"[bot] {concurrency} concurrent senders: {rate:.1f} msgs/s, p50 {c50:.0f} ms, "
                   f"p95 {c95:.0f} ms")
+        memory = ", ".join(f"{name} {resident_mb(process.pid):.0f} MB"
+                           for name, process in stack.processes.items())
+        print(f"[bot] resident memory after the runs: {memory}")
 
 
 def main() -> None:

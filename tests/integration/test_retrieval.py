@@ -88,3 +88,12 @@ def test_a_restart_loads_stored_vectors_and_an_edit_embeds_only_the_changed_text
     found = restarted.search(question)
     assert restarted.vectors.embedded == 1  # the edited passage, nothing else
     assert found.measures and found.measures[0].number == 12
+
+
+def test_without_an_embedding_model_the_lexical_matcher_still_answers(shared_runtime: Runtime) -> None:
+    lexical_only = PolicySearch(shared_runtime.database, topics=shared_runtime.search.topics,
+                                embedder=None, calibration=None)
+    assert lexical_only.vectors is None
+    found = lexical_only.search("留抵退税能退吗")
+    assert found.outcome == "answer" and found.measures[0].number == 25
+    assert lexical_only.search("今天上海天气怎么样").measures == []

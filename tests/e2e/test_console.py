@@ -350,3 +350,21 @@ def test_an_admin_exports_and_reimports_the_catalogue(desktop: BrowserContext, a
     assert "备份之后新建的类别" not in category_titles(app_stack.app_url)  # back to the backup
     again = httpx.get(f"{app_stack.app_url}/api/admin/export", headers=admin_headers(admin_secret)).json()
     assert again == exported
+
+
+def test_an_admin_gives_a_unit_a_remit_and_staff_search_names_it(desktop: BrowserContext,
+                                                                  admin_secret: str) -> None:
+    page = desktop.new_page()
+    sign_in(page, "/admin", admin_secret)
+    page.get_by_role("tab", name="责任单位").click()
+    page.get_by_role("button", name="区文旅局", exact=True).click()
+    remit = page.locator("#u-remit")
+    expect(remit).not_to_have_value("")  # the seeded remit is shown
+    remit.fill(remit.input_value() + "、密室逃脱门店备案")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.locator("#toast")).to_contain_text("单位信息已保存")
+
+    page.goto("/staff")
+    page.get_by_label("搜索政策措施").fill("密室逃脱门店备案找谁")
+    expect(page.locator("#results .empty")).to_contain_text("一般由区文旅局负责")
+    shot(page, "staff_remit.png")

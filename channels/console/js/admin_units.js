@@ -1,4 +1,4 @@
-// The 责任单位 tab: every unit with its measures; edit name, full name, aliases, kind and contacts.
+// The 责任单位 tab: every unit with its measures; edit name, full name, aliases, kind, contacts and remit.
 
 import { api } from "./api.js";
 import { fill, h, option, splitList, toast } from "./dom.js";

@@ -85,9 +85,11 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, runtime:
                     query: str, topic: str | None, out_of_scope: bool = False) -> list[dict[str, Any]]:
     """Answer, clarify, route by remit or decline; an out-of-scope label needs a strong match to answer."""
     result = runtime.search.search(query, topic=topic, limit=PAGE)
-    outcome = result.outcome
+    outcome, route = result.outcome, result.route
     if out_of_scope and outcome in ("answer", "clarify") and result.top_score < runtime.search.override:
-        outcome = "decline"
+        # Not a plan question by NLU, not a confident match: a unit's remit, or out of scope.
+        route = runtime.search.route(query)
+        outcome = "remit" if route else "decline"
     if outcome == "answer":
         measures = result.measures
         present_measures(dispatcher, measures, intro="为您找到这些相关措施：", more=result.total > PAGE)
@@ -98,8 +100,8 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, runtime:
         return [SlotSet("last_query", query),
                 SlotSet("last_measures", [measure_key(m) for m in result.measures]),
                 SlotSet("last_offset", float(PAGE)), SlotSet("last_topic", topic)]
-    elif result.route is not None:
-        remit_reply(dispatcher, runtime, result.route)
+    elif route is not None:
+        remit_reply(dispatcher, runtime, route)
         record_question(runtime, tracker, "routed", top_score=result.top_score)
         return []
     else:

@@ -225,11 +225,9 @@ class PolicySearch:
         top = ranking.top(mask)
         terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
         outcome: Outcome = "answer" if top >= hybrid.answer_threshold else "clarify" if total else "decline"
-        route = None
-        if outcome == "decline" and self._remits is not None:
-            remit_bar = hybrid.calibration.thresholds.remit if hybrid.calibration else 1.01
-            route = self._remits.route(question, query, remit_bar)
-            outcome = "remit" if route else "decline"
+        route = self._route(question, query) if outcome == "decline" else None
+        if route is not None:
+            outcome = "remit"
         return SearchResult("search", ranked, total, outcome == "answer", unit=unit, terms=terms,
                             outcome=outcome, route=route, top_score=top)
 
@@ -248,6 +246,17 @@ class PolicySearch:
         with self._lock:
             self.calibration = calibration
             self._revision = -1
+
+    def route(self, question: str) -> RemitRoute | None:
+        """The unit whose remit the question is about, whatever the measures' scores."""
+        self.index()
+        return self._route(question, self.vectors.query(question) if self.vectors is not None else None)
+
+    def _route(self, question: str, query: np.ndarray | None) -> RemitRoute | None:
+        hybrid = self.hybrid()
+        if self._remits is None or hybrid.calibration is None:
+            return None
+        return self._remits.route(question, query, hybrid.calibration.thresholds.remit)
 
     def hybrid(self) -> HybridIndex:
         """The fused index of the current catalogue revision."""

@@ -250,3 +250,12 @@ async def test_plausible_but_unsure_asks_which_and_logs_the_pick(
         assert [(q.outcome, q.text) for q in logged] == [("clarified", question),
                                                          ("clarify_choice", question)]
         assert logged[1].measures == ["1:21"]
+
+
+async def test_not_a_plan_question_and_no_confident_match_is_routed_by_remit() -> None:
+    # NLU says out of scope; retrieval finds only a loose match (below the override bar), and
+    # the matter is a unit's remit: the unit is named instead of a loose measure or a refusal.
+    question = "劳动合同到期不续签要赔钱吗"
+    messages, _ = await run(ActionOutOfScope(), tracker(question, "out_of_scope"))
+    assert measures(messages) == []
+    assert payload(messages, "units") == {"type": "units", "units": [{"name": "区人社局", "measures": []}]}

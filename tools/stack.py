@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,9 +27,24 @@ MODEL = ROOT / "bot" / "models" / "policybot.tar.gz"
 COLORS = {"rasa": "\033[35m", "actions": "\033[36m", "app": "\033[32m"}
 
 
-def endpoints_yaml(action_port: int, redis_url: str | None, key_prefix: str = "policybot") -> str:
-    """The Rasa endpoints: our action server, and Redis tracker + lock stores when REDIS_URL is set."""
+def local_secret(name: str) -> str:
+    """A random secret made once and kept under var/secrets/ (mode 0600), for the embedded default."""
+    path = ROOT / "var" / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def endpoints_yaml(action_port: int, redis_url: str | None, key_prefix: str = "policybot",
+                   action_token: str = "") -> str:
+    """The Rasa endpoints: our action server (with its shared secret), and Redis tracker + lock
+    stores when REDIS_URL is set."""
     lines = ["action_endpoint:", f"  url: http://127.0.0.1:{action_port}/webhook"]
+    if action_token:
+        lines.append(f"  token: {action_token}")
     if redis_url:
         url = urlparse(redis_url)
         db = int((url.path or "/0").lstrip("/") or 0)
@@ -53,6 +69,16 @@ class Stack:
         self.rasa_port, self.action_port, self.app_port = rasa_port, action_port, app_port
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self.env.setdefault("RASA_URL", f"http://127.0.0.1:{rasa_port}")
+        # Secure by default: Rasa's HTTP API always needs a token and the action server a shared
+        # secret; both are generated once for the embedded default when not configured.
+        for variable, name in (("RASA_AUTH_TOKEN", "rasa_auth_token"),
+                               ("ACTION_SERVER_TOKEN", "action_server_token")):
+            if not self.env.get(variable):
+                self.env[variable] = local_secret(name)
+        # Loopback unless HOST opens the app and Rasa's webhooks deliberately; the action
+        # server answers only Rasa, on this machine.
+        self.host = self.env.get("HOST") or "127.0.0.1"
+        self.env["ACTION_SERVER_HOST"] = "127.0.0.1"
         self.log_dir = log_dir
         self.credentials = credentials or ROOT / "bot" / "credentials.yml"
         self.model = model
@@ -61,8 +87,8 @@ class Stack:
 
     @property
     def rasa_token(self) -> str:
-        """RASA_AUTH_TOKEN: protects Rasa's HTTP API when set."""
-        return self.env.get("RASA_AUTH_TOKEN") or ""
+        """RASA_AUTH_TOKEN: Rasa's HTTP API (trackers, events, model) needs it as ?token=."""
+        return self.env["RASA_AUTH_TOKEN"]
 
     @property
     def rasa_url(self) -> str:
@@ -76,18 +102,18 @@ class Stack:
         """The command line of each process."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         endpoints = self.run_dir / "endpoints.yml"
-        endpoints.write_text(endpoints_yaml(self.action_port, self.env.get("REDIS_URL")))
+        endpoints.write_text(endpoints_yaml(self.action_port, self.env.get("REDIS_URL"),
+                                            action_token=self.env["ACTION_SERVER_TOKEN"]))
+        endpoints.chmod(0o600)  # it holds the action server's secret
         return {
-            "actions": [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                        "--port", str(self.action_port)],
-            "app": [str(VENV_BIN / "uvicorn"), "channels.web.server:app", "--host", "0.0.0.0",
+            "actions": [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
+            "app": [str(VENV_BIN / "uvicorn"), "channels.web.server:app", "--host", self.host,
                     "--port", str(self.app_port), "--no-access-log"],
-            "rasa": [str(RASA_BIN / "rasa"), "run", "--enable-api", "--cors", "*",
-                     "--model", str(self.model), "--endpoints", str(endpoints),
-                     "--credentials", str(self.credentials), "--port", str(self.rasa_port),
-                     # Rasa's HTTP API (trackers, events, model) then needs ?token=…; the
-                     # channel webhooks under /webhooks/ stay public.
-                     *(["--auth-token", self.rasa_token] if self.rasa_token else [])],
+            # No --cors: the widget talks to the app, never to Rasa. The API (trackers, events,
+            # model) needs the token; the channel webhooks under /webhooks/ stay public.
+            "rasa": [str(RASA_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
+                     "-i", self.host, "--model", str(self.model), "--endpoints", str(endpoints),
+                     "--credentials", str(self.credentials), "--port", str(self.rasa_port)],
         }
 
     def start(self, *, only: tuple[str, ...] = ("actions", "app", "rasa")) -> None:
@@ -189,8 +215,9 @@ def main() -> None:
                                     "bot", "--rasa-url", stack.rasa_url], env=stack.env)
             sys.exit(code)
         print(f"\n  widget:  {stack.app_url}/\n  API:     {stack.app_url}/docs\n"
-              f"  bot:     {stack.rasa_url}/webhooks/rest/webhook\n  Ctrl-C stops everything.\n",
-              flush=True)
+              f"  bot:     {stack.rasa_url}/webhooks/rest/webhook\n"
+              f"  listening on {stack.host} (HOST=0.0.0.0 opens the app and the webhooks); Rasa's API "
+              f"needs ?token= from var/secrets/rasa_auth_token\n  Ctrl-C stops everything.\n", flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)
         print("a process exited; stopping the others", flush=True)

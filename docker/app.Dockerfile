@@ -5,9 +5,10 @@ COPY pyproject.toml requirements/app.lock ./
 COPY policy_db policy_db
 COPY actions actions
 COPY channels channels
+COPY app app
 COPY seeds seeds
 COPY bot/dictionary bot/dictionary
 RUN pip install --no-cache-dir -c app.lock . && mkdir -p var
 ENV PYTHONPATH=/srv
 EXPOSE 8000 5055
-CMD ["uvicorn", "channels.web.server:app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]

@@ -107,7 +107,7 @@ class Stack:
         endpoints.chmod(0o600)  # it holds the action server's secret
         return {
             "actions": [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
-            "app": [str(VENV_BIN / "uvicorn"), "channels.web.server:app", "--host", self.host,
+            "app": [str(VENV_BIN / "uvicorn"), "app.main:app", "--host", self.host,
                     "--port", str(self.app_port), "--no-access-log"],
             # No --cors: the widget talks to the app, never to Rasa. The API (trackers, events,
             # model) needs the token; the channel webhooks under /webhooks/ stay public.

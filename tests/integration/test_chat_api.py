@@ -9,7 +9,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from channels.ratelimit import RateLimiter
-from channels.web.server import build_app
+from app.main import build_app
 from policy_db.runtime import Runtime
 
 SENDER = "widget-test-sender-1"

@@ -1,7 +1,7 @@
 """Property-based requests from the app's own OpenAPI schema: no input gives a server error.
 
 Schemathesis generates valid and invalid requests for every operation of the widget app
-(`channels.web.server.build_app`, in process over ASGI) on a seeded SQLite database of its own,
+(`app.main.build_app`, in process over ASGI) on a seeded SQLite database of its own,
 which the admin operations may freely change. Every operation runs without a token; the admin
 and staff operations run again with a valid admin token, issued with the product's
 `issue_token` for each request (an operation may revoke tokens: a revoked token would turn
@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
 
-from channels.web import server
-from channels.web.server import build_app
+from app import main as server
+from app.main import build_app
 from policy_db.auth import issue_token
 from policy_db.models import Measure
 from policy_db.runtime import Runtime

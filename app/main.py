@@ -10,13 +10,13 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from channels.ratelimit import RateLimiter
-from channels.web.chat import router as chat_router
+from app.chat import router as chat_router
 from policy_db.api import create_app
 from policy_db.config import get_settings
 from policy_db.runtime import Runtime
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+WIDGET_DIR = Path(__file__).resolve().parent / "widget"
+CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 CONSOLE_PAGES = {"/staff": "staff.html", "/admin": "admin.html", "/admin/insights": "insights.html"}
 
 
@@ -43,8 +43,8 @@ def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAP
     app.state.chat_limiter = RateLimiter(settings.chat_rate_limit, settings.chat_rate_window_seconds,
                                          settings.redis_url or None, scope="widget")
     _mount_console(app)
-    if (STATIC_DIR / "index.html").exists():
-        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="widget")
+    if (WIDGET_DIR / "index.html").exists():
+        app.mount("/", StaticFiles(directory=WIDGET_DIR, html=True), name="widget")
     return app
 
 

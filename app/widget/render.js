@@ -1,22 +1,11 @@
 // DOM builders for the chat. Bot replies and policy texts come from a database that admins
-// edit, so every piece of data becomes a text node: h() never parses HTML, and nothing in the
-// widget assigns innerHTML. A measure containing "<script>" is shown as those characters.
+// edit, so every piece of data becomes a text node: h() (shared with the console) never parses
+// HTML, and nothing in the widget assigns innerHTML. A measure containing "<script>" is shown as
+// those characters.
+
+import { formatTime, h } from "./shared/dom.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-
-/** Build an element: props become attributes (or listeners for on*), children text nodes. */
-export function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value == null || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-  el.append(...children.flat().filter((c) => c != null && c !== false).map(
-    (c) => (c instanceof Node ? c : String(c))));  // append() turns strings into text nodes
-  return el;
-}
 
 const FACE = "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm0 1.8a8.2 8.2 0 1 1 0 16.4 8.2 8.2 0 0 1 0-16.4Z"
   + "M8.5 8.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3Zm7 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3Z";
@@ -63,20 +52,8 @@ export function bubble(text) {
 
 /** The WeChat-style time divider. */
 export function timeDivider(date) {
-  return h("div", { class: "time" }, h("time", { datetime: date.toISOString() }, formatTime(date)));
-}
-
-/** 14:05 today, 昨天 14:05, 星期二 14:05 within a week, 11月28日 14:05, or with the year. */
-export function formatTime(date, now = new Date()) {
-  const pad = (n) => String(n).padStart(2, "0");
-  const hm = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
-  const days = Math.round((day(now) - day(date)) / 86400000);
-  if (days === 0) return hm;
-  if (days === 1) return `昨天 ${hm}`;
-  if (days > 1 && days < 7) return `星期${"日一二三四五六"[date.getDay()]} ${hm}`;
-  const md = `${date.getMonth() + 1}月${date.getDate()}日 ${hm}`;
-  return date.getFullYear() === now.getFullYear() ? md : `${date.getFullYear()}年${md}`;
+  return h("div", { class: "time" },
+    h("time", { datetime: date.toISOString() }, formatTime(date, { relative: true })));
 }
 
 let cardCount = 0;
@@ -88,11 +65,11 @@ export function measureCard(measure) {
   const text = h("p", { class: "card__text is-collapsed", id }, measure.text || "");
   const toggle = h("button", {
     type: "button", class: "card__toggle", "aria-expanded": "false", "aria-controls": id,
-    onclick: () => {
+    on: { click: () => {
       const open = !text.classList.toggle("is-collapsed");
       toggle.setAttribute("aria-expanded", String(open));
       toggle.textContent = open ? "收起" : "展开全文";
-    },
+    } },
   }, "展开全文");
   // Once laid out: a text that fits in the collapsed lines needs no expander.
   requestAnimationFrame(() => {
@@ -129,7 +106,7 @@ export function unitsCard(units) {
 export function chips(buttons, choose) {
   return h("div", { class: "chips", role: "group", "aria-label": "快捷回复" },
     buttons.map((b) => h("button", { type: "button", class: "chip", "data-payload": b.payload,
-      onclick: () => choose(b.title, b.payload) }, b.title)));
+      on: { click: () => choose(b.title, b.payload) } }, b.title)));
 }
 
 /** A rating prompt (好差评) for `/rate…` buttons; it closes once a rating is chosen. */
@@ -138,7 +115,7 @@ export function ratingPrompt(buttons, choose) {
     h("p", { class: "rating__label" }, "为本次服务评价"),
     h("div", { class: "rating__options" }, buttons.map((b) => h("button", {
       type: "button", class: "rating__option", "data-payload": b.payload, "aria-pressed": "false",
-      onclick: () => prompt.classList.contains("rating--done") || choose(b.title, b.payload),
+      on: { click: () => prompt.classList.contains("rating--done") || choose(b.title, b.payload) },
     }, Object.hasOwn(ICONS, b.title) && icon(b.title, "icon rating__face"), b.title))));
   return prompt;
 }

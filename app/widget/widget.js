@@ -3,8 +3,9 @@
 
 import { ChatClient } from "./transport.js";
 import {
-  bubble, chips, closeRating, h, measureCard, ratingPrompt, row, timeDivider, typingRow, unitsCard,
+  bubble, chips, closeRating, measureCard, ratingPrompt, row, timeDivider, typingRow, unitsCard,
 } from "./render.js";
+import { h, toDate } from "./shared/dom.js";
 
 const TIME_GAP_MS = 5 * 60 * 1000;  // like WeChat: a time divider after a few quiet minutes
 const GREETING = "/greet";          // sent unseen on a first visit, so the bot introduces itself
@@ -96,7 +97,7 @@ function choose(title, payload) {
 function markPending(el) {
   el.classList.add("row--pending");
   const retry = h("button", { type: "button", class: "resend", "aria-label": "发送失败，点击重新发送",
-    onclick: () => client.retryNow() }, "!");
+    on: { click: () => client.retryNow() } }, "!");
   el.querySelector(".row__body").prepend(retry);
   return el;
 }
@@ -131,13 +132,6 @@ function showState(state) {
 
 // --- start-up -------------------------------------------------------------------------------
 
-function parseTime(value) {
-  // The server stores UTC; SQLite returns it without an offset, which JS would read as local.
-  const iso = String(value || "");
-  const date = new Date(/(?:[zZ]|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`);
-  return Number.isNaN(date.getTime()) ? new Date() : date;
-}
-
 /** Render the stored conversation; returns its user rows and which of them were answered. */
 function restore(messages) {
   const rows = new Map();
@@ -147,7 +141,7 @@ function restore(messages) {
   let lastUser = null;
   const endTurn = () => { if (turn.length) botTurn(turn, turnTime); turn = []; };
   for (const message of messages) {
-    const time = parseTime(message.created_at);
+    const time = toDate(message.created_at) || new Date();  // stored UTC, also without an offset
     if (message.role === "bot") {
       if (!turn.length) turnTime = time;
       turn.push(message);

@@ -2,7 +2,8 @@
 // whole-catalogue export/import, tokens and the audit trail.
 
 import { api } from "./api.js";
-import { requireSignIn } from "./signin.js";
+import { h } from "./dom.js";
+import { consolePage } from "./shell.js";
 import { measuresTab } from "./admin_measure.js";
 import { documentsTab } from "./admin_documents.js";
 import { unitsTab } from "./admin_units.js";
@@ -11,18 +12,25 @@ import { transferTab } from "./admin_transfer.js";
 import { tokensTab } from "./admin_tokens.js";
 import { auditTab } from "./admin_audit.js";
 
-const TABS = ["measures", "documents", "units", "import", "transfer", "tokens", "audit"];
-const catalogue = { categories: [], units: new Map(), loaded: Promise.resolve() };
+const tabs = [...document.querySelectorAll("[role=tab]")];
+const TABS = tabs.map((button) => button.dataset.tab);
+const catalogue = { categories: [], units: new Map(), loaded: Promise.resolve(), loadUnits };
 const built = {};
 let me = null;
 
-requireSignIn({ role: "admin", ready: start });
+// Each tab's panel (built when first shown) follows the tab list, named like its tab.
+document.querySelector("[role=tablist]").after(...tabs.map((button) => {
+  button.setAttribute("aria-controls", `tab-${button.dataset.tab}`);
+  return h("div", { id: `tab-${button.dataset.tab}`, role: "tabpanel", "aria-label": button.textContent,
+    hidden: true });
+}));
+consolePage("admin", start);
 
 function start(principal) {
   me = principal;
   // Tabs wait for the catalogue only where they need it (it is slow to list on big databases).
   catalogue.loaded = loadCatalogue();
-  for (const button of document.querySelectorAll("[role=tab]")) {
+  for (const button of tabs) {
     button.addEventListener("click", () => { window.location.hash = button.dataset.tab; });
   }
   document.querySelector("[role=tablist]").addEventListener("keydown", moveBetweenTabs);
@@ -31,8 +39,13 @@ function start(principal) {
 }
 
 async function loadCatalogue() {
-  const [categories, units] = await Promise.all([api("/api/categories"), api("/api/units")]);
+  const [categories] = await Promise.all([api("/api/categories"), loadUnits()]);
   catalogue.categories = categories;
+}
+
+/** (Re)load the units into `catalogue.units` (name → unit). */
+async function loadUnits() {
+  const units = await api("/api/units");
   catalogue.units.clear();
   for (const u of units) catalogue.units.set(u.name, u);
 }
@@ -42,7 +55,7 @@ function route() {
   const hash = decodeURIComponent(window.location.hash.slice(1));
   const wanted = hash.match(/^measure=(\d+):(\d+)$/);
   const tab = wanted ? "measures" : TABS.includes(hash) ? hash : "measures";
-  for (const button of document.querySelectorAll("[role=tab]")) {
+  for (const button of tabs) {
     const active = button.dataset.tab === tab;
     button.setAttribute("aria-selected", String(active));
     button.tabIndex = active ? 0 : -1;
@@ -76,7 +89,6 @@ function build(tab) {
 
 function moveBetweenTabs(event) {
   if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
-  const tabs = [...document.querySelectorAll("[role=tab]")];
   const index = tabs.indexOf(document.activeElement);
   const next = tabs[(index + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
   next.focus();

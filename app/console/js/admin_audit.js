@@ -1,7 +1,7 @@
 // The 操作记录 tab: admin writes, newest first, filtered by entity, action, actor and date.
 
 import { api, query } from "./api.js";
-import { fill, formatTime, h, option, toast } from "./dom.js";
+import { fill, formatTime, guarded, h, option, table } from "./dom.js";
 
 const ENTITIES = { measure: "措施", example: "例句", unit: "单位", category: "类别", document: "文件",
   synonym: "同义词", token: "令牌", catalogue: "整库" };
@@ -22,15 +22,13 @@ export function auditTab(root) {
   const since = h("input", { id: "a-since", type: "date", "aria-label": "起始日期" });
   const list = h("ol", { class: "audit", id: "a-list" });
 
-  async function load(event) {
+  const load = guarded(async (event) => {
     if (event) event.preventDefault();
     const params = { entity: entity.value, action: action.value, actor: actor.value.trim(), limit: 200,
       since: since.value ? `${since.value}T00:00:00+08:00` : "" };
-    try {
-      const { items } = await api(`/api/admin/audit${query(params)}`);
-      fill(list, items.length ? items.map(entry) : h("li", { class: "empty", text: "没有符合条件的记录" }));
-    } catch (error) { toast(error.message, "error"); }
-  }
+    const { items } = await api(`/api/admin/audit${query(params)}`);
+    fill(list, items.length ? items.map(entry) : h("li", { class: "empty", text: "没有符合条件的记录" }));
+  });
 
   fill(root, h("section", { class: "panel pad" },
     h("h2", { text: "操作记录" }),
@@ -51,8 +49,7 @@ function entry(e) {
         h("span", { class: `badge audit__action audit__action--${e.action}`, text: ACTIONS[e.action] || e.action }),
         h("span", { text: `${ENTITIES[e.entity] || e.entity} ${e.key}` }),
         changes.length ? h("span", { class: "muted", text: `（${changes.map((c) => c[0]).join("、")}）` }) : null),
-      changes.length ? h("table", { class: "table diff" },
-        h("thead", {}, h("tr", {}, ["字段", "修改前", "修改后"].map((t) => h("th", { text: t })))),
+      changes.length ? table("table diff", ["字段", "修改前", "修改后"],
         h("tbody", {}, changes.map(([field, before, after]) => h("tr", {},
           h("td", { text: field }), h("td", { class: "diff__before", text: before }),
           h("td", { class: "diff__after", text: after })))))

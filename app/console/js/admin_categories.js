@@ -1,7 +1,7 @@
 // A document's categories: list them with their section and measure count, add one, rename or edit its lead.
 
 import { api, query } from "./api.js";
-import { fill, h, option, toast } from "./dom.js";
+import { emptyRow, field, fill, guarded, h, option, table, toast } from "./dom.js";
 
 /** The categories of `policy` (a document of /api/documents); `changed()` runs after each write. */
 export function categoriesPanel(policy, changed) {
@@ -10,12 +10,10 @@ export function categoriesPanel(policy, changed) {
   let categories = [];
   let chosen = null;
 
-  async function load() {
-    try {
-      categories = await api(`/api/admin/categories${query({ document_id: policy.id })}`);
-      render();
-    } catch (error) { toast(error.message, "error"); }
-  }
+  const load = guarded(async () => {
+    categories = await api(`/api/admin/categories${query({ document_id: policy.id })}`);
+    render();
+  });
 
   function render() {
     fill(body, categories.length ? categories.map((c) => h("tr", {
@@ -24,7 +22,7 @@ export function categoriesPanel(policy, changed) {
     h("td", {}, h("button", { type: "button", class: "link-button", text: c.title })),
     h("td", { text: c.section_title }),
     h("td", { class: "num", text: String(c.measures) })))
-      : h("tr", {}, h("td", { colspan: 4, class: "empty", text: "该文件还没有类别" })));
+      : emptyRow(4, "该文件还没有类别"));
   }
 
   function edit(category) {
@@ -42,8 +40,7 @@ export function categoriesPanel(policy, changed) {
       h("button", { type: "button", class: "btn btn--primary", id: "c-new", text: "新建类别",
         on: { click: () => edit(null) } })),
     h("div", { class: "two-columns" },
-      h("table", { class: "table table--clickable table--wrap" },
-        h("thead", {}, h("tr", {}, ["序号", "类别", "所属章", "措施数"].map((t) => h("th", { text: t })))), body),
+      table("table table--clickable table--wrap", ["序号", "类别", "所属章", "措施数"], body),
       formBox));
   load().then(() => edit(null));
   return { element };
@@ -92,16 +89,14 @@ function categoryForm({ policy, category, sections }, saved) {
     }
   }
 
-  const labelled = (label, control) => h("div", { class: "field" },
-    h("label", { for: control.id, class: "field__label", text: label }), control);
   if (!category && !sections.length) {
     return h("p", { class: "muted", text: "该文件没有章，无法在此新建类别；请通过“导入文件”更新该文件。" });
   }
   return h("form", { class: "stack-form", on: { submit } },
     h("h3", { text: category ? `编辑第${category.ordinal}个类别` : "新建类别" }),
     category ? h("p", { class: "muted", text: `${category.section_title} · ${category.measures} 条有效措施` })
-      : h("div", { class: "form-row" }, labelled("所属章", section), labelled("类别序号", ordinal)),
-    labelled("类别名称", title), labelled("导语", lead), error,
+      : h("div", { class: "form-row" }, field("所属章", section), field("类别序号", ordinal)),
+    field("类别名称", title), field("导语", lead), error,
     h("div", { class: "actions" },
       h("button", { type: "submit", class: "btn btn--primary", id: "c-save", text: category ? "保存类别" : "新建" })));
 }

@@ -2,7 +2,7 @@
 // whole document (after a confirmation), and edit the categories of the chosen one.
 
 import { api } from "./api.js";
-import { fill, h, toast } from "./dom.js";
+import { emptyRow, fill, guarded, h, table, toast } from "./dom.js";
 import { categoriesPanel } from "./admin_categories.js";
 
 const STATUS = { active: "有效", retired: "已停用" };
@@ -14,19 +14,17 @@ export function documentsTab(root, changed) {
   let documents = [];
   let chosen = null;
 
-  async function load() {
-    try {
-      documents = await api("/api/documents");
-      render();
-      const current = documents.find((d) => d.id === chosen) || documents[0];
-      if (current) choose(current);  // its categories may have changed too (an import, another tab)
-    } catch (error) { toast(error.message, "error"); }
-  }
+  const load = guarded(async () => {
+    documents = await api("/api/documents");
+    render();
+    const current = documents.find((d) => d.id === chosen) || documents[0];
+    if (current) choose(current);  // its categories may have changed too (an import, another tab)
+  });
 
   function render() {
     fill(body, documents.length ? documents.map((d) => documentRow(d, {
       chosen: d.id === chosen, choose: () => choose(d), toggle: () => toggleStatus(d) }))
-      : h("tr", {}, h("td", { colspan: 5, class: "empty", text: "还没有政策文件，请在“导入文件”页导入" })));
+      : emptyRow(5, "还没有政策文件，请在“导入文件”页导入"));
   }
 
   function choose(policy) {
@@ -35,25 +33,22 @@ export function documentsTab(root, changed) {
     fill(categoriesBox, categoriesPanel(policy, changed).element);
   }
 
-  async function toggleStatus(policy) {
+  const toggleStatus = guarded(async (policy) => {
     const retire = policy.status !== "retired";
     const question = retire
       ? `停用《${policy.title}》？\n停用后，该文件的 ${policy.measures} 条措施不再出现在机器人和政策查询的答复中；数据保留，可随时恢复。`
       : `恢复《${policy.title}》？\n恢复后，该文件的 ${policy.measures} 条有效措施重新出现在答复中。`;
     if (!window.confirm(question)) return;
-    try {
-      const updated = await api(`/api/admin/documents/${policy.id}/${retire ? "retire" : "restore"}`, { method: "POST" });
-      toast(retire ? `已停用《${updated.title}》` : `已恢复《${updated.title}》`, "ok");
-      await load();
-      changed();
-    } catch (error) { toast(error.message, "error"); }
-  }
+    const updated = await api(`/api/admin/documents/${policy.id}/${retire ? "retire" : "restore"}`, { method: "POST" });
+    toast(retire ? `已停用《${updated.title}》` : `已恢复《${updated.title}》`, "ok");
+    await load();
+    changed();
+  });
 
   fill(root, h("section", { class: "panel pad", "aria-label": "政策文件" },
     h("h2", { text: "政策文件" }),
     h("p", { class: "muted", text: "停用整个文件后，其全部措施不再用于答复（数据保留，可恢复）。点击文件查看和编辑其类别。" }),
-    h("table", { class: "table table--clickable table--wrap" },
-      h("thead", {}, h("tr", {}, ["编号", "文件", "状态", "有效措施", ""].map((t) => h("th", { text: t })))), body)),
+    table("table table--clickable table--wrap", ["编号", "文件", "状态", "有效措施", ""], body)),
   categoriesBox);
   load();
   return { shown: load };

@@ -1,7 +1,7 @@
 // The 导入文件 tab: paste or upload a policy document, preview what it changes (or its bad lines), commit.
 
 import { api } from "./api.js";
-import { fill, h, toast } from "./dom.js";
+import { facts, field, fill, h, toast } from "./dom.js";
 
 /** Render the tab into `root`; `imported()` runs after a committed import. */
 export function importTab(root, imported) {
@@ -50,14 +50,12 @@ export function importTab(root, imported) {
 }
 
 function layout({ slug, file, text, preview, commit, result }) {
-  const labelled = (id, label, control) => h("div", { class: "field" },
-    h("label", { for: id, class: "field__label", text: label }), control);
   return h("section", { class: "panel pad" },
     h("h2", { text: "导入政策文件" }),
     h("p", { class: "muted", text: "先预览：列出将新增、更新、停用的措施，或逐行列出格式问题；确认无误后再导入。同一标识再次导入即为更新该文件。" }),
-    h("div", { class: "form-row" }, labelled("i-slug", "文件标识（英文、数字、连字符）", slug),
-      labelled("i-file", "从文件读取（UTF-8 文本）", file)),
-    labelled("i-text", "文件全文", text),
+    h("div", { class: "form-row" }, field("文件标识（英文、数字、连字符）", slug),
+      field("从文件读取（UTF-8 文本）", file)),
+    field("文件全文", text),
     h("div", { class: "actions" }, preview, commit), result);
 }
 
@@ -66,12 +64,11 @@ function report(answer) {
   const numbers = (list) => (list.length ? list.join("、") : "无");
   return h("div", { class: committed ? "banner banner--ok" : "banner" },
     h("h3", { text: committed ? "已导入" : "预览（尚未导入）" }),
-    h("dl", { class: "facts" },
-      [["标题", summary.title], ["发文单位", summary.issuers.join("、") || "—"], ["成文日期", summary.issued_on || "—"],
-        ["结构", `${summary.sections} 章 · ${summary.categories} 类 · ${summary.measures} 条措施`],
-        ["新增措施", numbers(r.created)], ["更新措施", numbers(r.updated)], ["未变措施", `${r.unchanged.length} 条`],
-        ["将停用", numbers(r.retired)], ["新单位", r.new_units.join("、") || "无"]]
-        .flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])));
+    facts([["标题", summary.title], ["发文单位", summary.issuers.join("、") || "—"],
+      ["成文日期", summary.issued_on || "—"],
+      ["结构", `${summary.sections} 章 · ${summary.categories} 类 · ${summary.measures} 条措施`],
+      ["新增措施", numbers(r.created)], ["更新措施", numbers(r.updated)], ["未变措施", `${r.unchanged.length} 条`],
+      ["将停用", numbers(r.retired)], ["新单位", r.new_units.join("、") || "无"]]));
 }
 
 function problems(list, text) {

@@ -1,7 +1,7 @@
 // Editing one measure: fields, units in order, retire/restore, example questions, and 409 handling.
 
 import { api } from "./api.js";
-import { fill, h, option, splitList, toast } from "./dom.js";
+import { field, fill, guarded, h, option, splitList, toast } from "./dom.js";
 import { examplesBlock } from "./examples_block.js";
 import { measurePicker } from "./measure_picker.js";
 import { unitsEditor } from "./units_editor.js";
@@ -17,16 +17,12 @@ export function measuresTab(root, catalogue) {
   const picker = measurePicker({ label: "选择措施", onPick: (m) => open(m.document_id, m.number) });
   fill(root, h("div", { class: "panel pad" }, picker.element), editor);
 
-  async function open(documentId, number) {
-    try {
-      const [measure] = await Promise.all([api(`/api/measures/${documentId}/${number}`), catalogue.loaded]);
-      const form = new MeasureForm(measure, catalogue);
-      fill(editor, form.element);
-      form.examples.load();
-    } catch (error) {
-      toast(error.message, "error");
-    }
-  }
+  const open = guarded(async (documentId, number) => {
+    const [measure] = await Promise.all([api(`/api/measures/${documentId}/${number}`), catalogue.loaded]);
+    const form = new MeasureForm(measure, catalogue);
+    fill(editor, form.element);
+    form.examples.load();
+  });
   return { open };
 }
 
@@ -156,10 +152,6 @@ class MeasureForm {
         `对方也改了“${FIELDS[f]}”，现为：`, h("q", { text: shown(editable(theirs)[f]) })))) : null);
     this.banner.hidden = false;
   }
-}
-
-function field(label, control) {
-  return h("div", { class: "field" }, h("label", { for: control.id, class: "field__label", text: label }), control);
 }
 
 function shown(value) {

@@ -1,7 +1,7 @@
 // The 令牌 tab: issue staff/admin tokens (the secret is shown once), list and revoke them.
 
 import { api } from "./api.js";
-import { copyText, fill, formatTime, h, option, toast } from "./dom.js";
+import { copyText, fill, formatTime, guarded, h, option, table, toast } from "./dom.js";
 
 const ROLES = { staff: "工作人员", admin: "管理员" };
 
@@ -12,31 +12,25 @@ export function tokensTab(root, me) {
   const secretBox = h("div", { id: "t-secret", "aria-live": "polite" });
   const body = h("tbody");
 
-  async function load() {
-    try {
-      const tokens = await api("/api/admin/tokens");
-      fill(body, tokens.map((t) => tokenRow(t, me, revoke)));
-    } catch (error) { toast(error.message, "error"); }
-  }
+  const load = guarded(async () => {
+    const tokens = await api("/api/admin/tokens");
+    fill(body, tokens.map((t) => tokenRow(t, me, revoke)));
+  });
 
-  async function create(event) {
+  const create = guarded(async (event) => {
     event.preventDefault();
-    try {
-      const issued = await api("/api/admin/tokens", { method: "POST", body: { name: name.value.trim(), role: role.value } });
-      name.value = "";
-      fill(secretBox, issuedBox(issued));
-      load();
-    } catch (error) { toast(error.message, "error"); }
-  }
+    const issued = await api("/api/admin/tokens", { method: "POST", body: { name: name.value.trim(), role: role.value } });
+    name.value = "";
+    fill(secretBox, issuedBox(issued));
+    load();
+  });
 
-  async function revoke(t) {
+  const revoke = guarded(async (t) => {
     if (!window.confirm(`吊销“${t.name}”的令牌？吊销后立即失效。`)) return;
-    try {
-      await api(`/api/admin/tokens/${t.id}`, { method: "DELETE" });
-      toast("令牌已吊销", "ok");
-      load();
-    } catch (error) { toast(error.message, "error"); }
-  }
+    await api(`/api/admin/tokens/${t.id}`, { method: "DELETE" });
+    toast("令牌已吊销", "ok");
+    load();
+  });
 
   fill(root, h("section", { class: "panel pad" },
     h("h2", { text: "访问令牌" }),
@@ -45,9 +39,7 @@ export function tokensTab(root, me) {
       h("label", { for: "t-role", class: "visually-hidden", text: "角色" }), role,
       h("button", { type: "submit", class: "btn btn--primary", text: "生成令牌" })),
     secretBox,
-    h("table", { class: "table" },
-      h("thead", {}, h("tr", {}, ["编号", "名称", "角色", "创建时间", "最近使用", ""].map((t) => h("th", { text: t })))),
-      body)));
+    table("table", ["编号", "名称", "角色", "创建时间", "最近使用", ""], body)));
   load();
 }
 

@@ -1,7 +1,7 @@
 // The 整库备份 tab: download the whole catalogue as JSON, and load such a file (after a confirmation).
 
 import { api, download } from "./api.js";
-import { fill, h, toast } from "./dom.js";
+import { facts, field, fill, guarded, h, toast } from "./dom.js";
 
 const COUNTS = [["documents", "政策文件", "个"], ["measures", "措施", "条"], ["units", "责任单位", "个"],
   ["synonyms", "同义词", "条"], ["stopwords", "停用词", "个"]];
@@ -9,20 +9,15 @@ const COUNTS = [["documents", "政策文件", "个"], ["measures", "措施", "�
 /** Render the tab into `root`; `imported()` runs after a successful import. */
 export function transferTab(root, imported) {
   const exportButton = h("button", { type: "button", class: "btn btn--primary", id: "x-export", text: "导出 JSON",
-    on: { click: exportCatalogue } });
+    on: { click: guarded(async () => {
+      toast(`已导出 ${await download("/api/admin/export", "policybot-catalogue.json")}`, "ok");
+    }) } });
   const file = h("input", { id: "x-file", type: "file", accept: ".json,application/json" });
   const replace = h("input", { id: "x-replace", type: "checkbox" });
   const confirmButton = h("button", { type: "button", class: "btn btn--primary", id: "x-import", text: "确认导入",
     disabled: true, on: { click: importCatalogue } });
   const result = h("div", { id: "x-result", "aria-live": "polite" });
   let chosen = null;  // { name, data }
-
-  async function exportCatalogue() {
-    try {
-      const name = await download("/api/admin/export", "policybot-catalogue.json");
-      toast(`已导出 ${name}`, "ok");
-    } catch (error) { toast(error.message, "error"); }
-  }
 
   file.addEventListener("change", async () => {
     chosen = null;
@@ -73,7 +68,7 @@ export function transferTab(root, imported) {
   h("section", { class: "panel pad", "aria-label": "导入" },
     h("h2", { text: "从 JSON 导入" }),
     h("p", { class: "muted", text: "选择本系统导出的 JSON 文件，核对其内容后确认导入。导入在一个事务中完成：文件有误时不会写入任何数据。" }),
-    h("div", { class: "field" }, h("label", { for: "x-file", class: "field__label", text: "JSON 文件" }), file),
+    field("JSON 文件", file),
     h("label", { class: "checkbox" }, replace, "替换现有全部政策数据（先删除现有数据，再导入文件内容）"),
     h("div", { class: "actions" }, confirmButton), result));
 }
@@ -93,8 +88,7 @@ function fileSummary({ name, data }) {
 }
 
 function countList(counts) {
-  return h("dl", { class: "facts", id: "x-counts" }, COUNTS.flatMap(([key, label, unit]) =>
-    [h("dt", { text: label }), h("dd", { text: `${counts[key] ?? 0} ${unit}` })]));
+  return facts(COUNTS.map(([key, label, unit]) => [label, `${counts[key] ?? 0} ${unit}`]), { id: "x-counts" });
 }
 
 function errorBanner(message, hint = "") {

@@ -1,23 +1,23 @@
 // The 责任单位 tab: every unit with its measures; edit name, full name, aliases, kind, contacts and remit.
 
 import { api } from "./api.js";
-import { fill, h, option, splitList, toast } from "./dom.js";
+import { field, fill, guarded, h, option, splitList, table, toast } from "./dom.js";
 
 const KINDS = { district_department: "区级部门", court: "法院", street_town: "街道镇",
   collective: "集体经济组织", other: "其他" };
 
-/** Render the tab into `root`; `catalogue.units` (a Map) is refreshed after each write. */
+/** Render the tab into `root`; `catalogue.units` (a Map) is reloaded after each write. */
 export function unitsTab(root, catalogue) {
   const filter = h("input", { type: "search", placeholder: "筛选单位", "aria-label": "筛选单位" });
-  const table = h("tbody");
+  const rows = h("tbody");
   const formBox = h("section", { class: "panel pad", "aria-label": "单位信息" });
   let chosen = null;
 
   function renderTable() {
     const needle = filter.value.trim();
-    const rows = [...catalogue.units.values()].filter((u) => !needle
+    const shown = [...catalogue.units.values()].filter((u) => !needle
       || [u.name, u.full_name, ...u.aliases].some((s) => s.includes(needle)));
-    fill(table, rows.map((u) => h("tr", { class: u.name === chosen ? "is-chosen" : "",
+    fill(rows, shown.map((u) => h("tr", { class: u.name === chosen ? "is-chosen" : "",
       on: { click: () => edit(u) } },
     h("td", {}, h("button", { type: "button", class: "link-button", text: u.name })),
     h("td", { text: u.aliases.join("、") }),
@@ -29,26 +29,22 @@ export function unitsTab(root, catalogue) {
     chosen = unit ? unit.name : null;
     renderTable();
     fill(formBox, unitForm(unit, async (saved) => {
-      await reload();
+      await catalogue.loadUnits();
       edit(saved ? catalogue.units.get(saved.name) || null : null);
     }));
   }
 
-  async function reload() {
-    const units = await api("/api/units");
-    catalogue.units.clear();
-    for (const u of units) catalogue.units.set(u.name, u);
-  }
-
   filter.addEventListener("input", renderTable);
-  catalogue.loaded.then(() => { renderTable(); edit([...catalogue.units.values()][0] || null); },
-    (error) => toast(error.message, "error"));
+  guarded(async () => {
+    await catalogue.loaded;
+    renderTable();
+    edit([...catalogue.units.values()][0] || null);
+  })();
   fill(root, h("div", { class: "two-columns" },
     h("section", { class: "panel pad" },
       h("div", { class: "toolbar" }, filter,
         h("button", { type: "button", class: "btn btn--primary", text: "新建单位", on: { click: () => edit(null) } })),
-      h("table", { class: "table table--clickable" },
-        h("thead", {}, h("tr", {}, ["名称", "别名", "措施数", "电话"].map((t) => h("th", { text: t })))), table)),
+      table("table table--clickable", ["名称", "别名", "措施数", "电话"], rows)),
     formBox));
 }
 
@@ -73,34 +69,29 @@ const LABELS = { name: "名称（文件中的写法）", full_name: "全称", al
 function unitForm(unit, saved) {
   const fields = unitFields(unit);
 
-  async function submit(event) {
+  const submit = guarded(async (event) => {
     event.preventDefault();
     const body = Object.fromEntries(Object.entries(fields).map(([k, el]) =>
       [k, k === "aliases" || k === "remit" ? splitList(el.value) : el.value.trim()]));
-    try {
-      const result = unit
-        ? await api(`/api/admin/units/${encodeURIComponent(unit.name)}`, { method: "PATCH", body })
-        : await api("/api/admin/units", { method: "POST", body });
-      toast(unit ? "单位信息已保存" : "单位已新建", "ok");
-      await saved(result);
-    } catch (error) { toast(error.message, "error"); }
-  }
+    const result = unit
+      ? await api(`/api/admin/units/${encodeURIComponent(unit.name)}`, { method: "PATCH", body })
+      : await api("/api/admin/units", { method: "POST", body });
+    toast(unit ? "单位信息已保存" : "单位已新建", "ok");
+    await saved(result);
+  });
 
-  async function remove() {
+  const remove = guarded(async () => {
     if (!window.confirm(`删除单位“${unit.name}”？`)) return;
-    try {
-      await api(`/api/admin/units/${encodeURIComponent(unit.name)}`, { method: "DELETE" });
-      toast("单位已删除", "ok");
-      await saved(null);
-    } catch (error) { toast(error.message, "error"); }
-  }
+    await api(`/api/admin/units/${encodeURIComponent(unit.name)}`, { method: "DELETE" });
+    toast("单位已删除", "ok");
+    await saved(null);
+  });
 
   return h("form", { class: "stack-form", on: { submit } },
     h("h2", { text: unit ? `编辑：${unit.name}` : "新建单位" }),
     unit ? h("p", { class: "muted", text: unit.measures.length
       ? `负责第 ${unit.measures.join("、")} 条（牵头 ${unit.lead_measures.length} 条）` : "目前没有措施" }) : null,
-    Object.entries(fields).map(([k, el]) => h("div", { class: "field" },
-      h("label", { for: el.id, class: "field__label", text: LABELS[k] }), el)),
+    Object.entries(fields).map(([k, el]) => field(LABELS[k], el)),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "btn btn--primary", text: "保存" }),
       unit ? h("button", { type: "button", class: "btn btn--danger", text: "删除单位", disabled: unit.measures.length > 0,
         title: unit.measures.length ? "仍有措施由该单位负责，不能删除" : "", on: { click: remove } }) : null));

@@ -1,34 +1,12 @@
-// Building the page from data without markup: every text goes in through textContent.
+// The console's page helpers. h(), fill() and formatTime() are the widget's too (/shared/dom.js):
+// building the page from data without markup, every text goes in as text.
 
-/** An element: h("button", {class: "btn", on: {click}}, "保存"); attributes never take markup. */
-export function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props || {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key === "on") for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
-    else if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key in el && !key.includes("-") && key !== "list") el[key] = value;
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-  append(el, children);
-  return el;
-}
+import { h } from "/shared/dom.js";
 
-function append(el, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child === undefined || child === null || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
+export { fill, formatTime, h } from "/shared/dom.js";
 
-/** Replace an element's content. */
-export function fill(el, ...children) {
-  el.replaceChildren();
-  append(el, children);
-  return el;
-}
+/** The element with this id. */
+export const $ = (id) => document.getElementById(id);
 
 /** The text with each occurrence of a term wrapped in <mark> (longest terms first, case-insensitive). */
 export function highlight(text, terms) {
@@ -89,14 +67,16 @@ export function toast(message, kind = "info") {
   toastTimer = setTimeout(() => box.classList.remove("toast--shown"), kind === "error" ? 6000 : 2600);
 }
 
-const TIME = new Intl.DateTimeFormat("zh-CN", {
-  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
-  hour: "2-digit", minute: "2-digit", hour12: false,
-});
-
-/** A timestamp in Shanghai time, such as 2024/01/31 08:00. */
-export function formatTime(iso) {
-  return iso ? TIME.format(new Date(iso)) : "—";
+/** `fn` made safe to call from a handler: a failure shows as an error toast (its message after `prefix`). */
+export function guarded(fn, prefix = "") {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      toast(`${prefix}${error.message}`, "error");
+      return undefined;
+    }
+  };
 }
 
 /** Split a list typed by a person: 、，, ; ； and new lines separate items. */
@@ -107,4 +87,30 @@ export function splitList(text) {
 /** An <option>. */
 export function option(value, label, selected = false) {
   return h("option", { value, text: label, selected });
+}
+
+/** A form field: the control under its label. */
+export function field(label, control) {
+  return h("div", { class: "field" }, h("label", { for: control.id, class: "field__label", text: label }), control);
+}
+
+/** A <dl class="facts"> of [term, value] pairs (null pairs left out). */
+export function facts(pairs, props = {}) {
+  return h("dl", { ...props, class: "facts" },
+    pairs.filter(Boolean).map(([term, value]) => [h("dt", { text: term }), h("dd", { text: value })]));
+}
+
+/** A table's head row of column titles. */
+export function tableHead(columns) {
+  return h("thead", {}, h("tr", {}, columns.map((title) => h("th", { text: title }))));
+}
+
+/** A <table class=…> with a head row of column titles and `body` (a <tbody>). */
+export function table(className, columns, body) {
+  return h("table", { class: className }, tableHead(columns), body);
+}
+
+/** A table row that says there is nothing to list, across `columns` columns. */
+export function emptyRow(columns, text) {
+  return h("tr", {}, h("td", { colSpan: columns, class: "empty", text }));
 }

@@ -1,7 +1,7 @@
 // A measure's example questions (the words companies use): list, add, delete.
 
 import { api } from "./api.js";
-import { fill, h, toast } from "./dom.js";
+import { fill, guarded, h, toast } from "./dom.js";
 
 /** The examples section of the measure `key` ("1/38"); call `load()` to fill it. */
 export function examplesBlock(key) {
@@ -18,22 +18,18 @@ export function examplesBlock(key) {
       fill(list, h("li", { class: "muted", text: error.message }));
     }
   }
-  async function add() {
+  const add = guarded(async () => {
     const text = input.value.trim();
     if (!text) return;
-    try {
-      await api(`/api/admin/measures/${key}/examples`, { method: "POST", body: { text } });
-      input.value = "";
-      toast("例句已添加，机器人从下一个问题起即可匹配", "ok");
-      load();
-    } catch (error) { toast(error.message, "error"); }
-  }
-  async function remove(example) {
-    try {
-      await api(`/api/admin/measures/${key}/examples/${example.id}`, { method: "DELETE" });
-      load();
-    } catch (error) { toast(error.message, "error"); }
-  }
+    await api(`/api/admin/measures/${key}/examples`, { method: "POST", body: { text } });
+    input.value = "";
+    toast("例句已添加，机器人从下一个问题起即可匹配", "ok");
+    load();
+  });
+  const remove = guarded(async (example) => {
+    await api(`/api/admin/measures/${key}/examples/${example.id}`, { method: "DELETE" });
+    load();
+  });
   input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); add(); } });
   const element = h("section", { class: "examples-block", "aria-label": "例句" },
     h("h3", { text: "例句（企业的常见问法，帮助机器人找到这条措施）" }), list,

@@ -2,36 +2,27 @@
 
 import { api, download } from "./api.js";
 import { COLORS, dailyLines, draw, horizontalBars, stackedRatings } from "./charts.js";
-import { fill, formatTime, h, toast } from "./dom.js";
+import { $, emptyRow, fill, formatTime, guarded, h, tableHead, toast } from "./dom.js";
 import { addAsExample } from "./example_dialog.js";
-import { requireSignIn } from "./signin.js";
+import { consolePage } from "./shell.js";
 
 const RATINGS = ["满意", "一般", "不满意"];
 const OUTCOMES = { no_match: "未匹配", clarified: "需追问", routed: "转责任单位", clarify_choice: "追问后选定" };
 // After a clarifying question the user's pick names the measure the question was about.
 const outcomeText = (row) => (OUTCOMES[row.outcome] || row.outcome) +
   (row.chosen && row.chosen.length ? ` 第${row.chosen[0].split(":")[1]}条` : "");
-const $ = (id) => document.getElementById(id);
-
-requireSignIn({ role: "admin", ready: start });
 
 function start() {
   $("days").addEventListener("change", load);
-  $("export").addEventListener("click", async () => {
-    try { toast(`已导出 ${await download(`/api/admin/insights.csv?days=${$("days").value}`, "insights.csv")}`); }
-    catch (error) { toast(`导出失败：${error.message}`, "error"); }
-  });
+  $("export").addEventListener("click", guarded(async () => {
+    toast(`已导出 ${await download(`/api/admin/insights.csv?days=${$("days").value}`, "insights.csv")}`);
+  }, "导出失败："));
   load();
 }
 
-async function load() {
-  try {
-    const report = await api(`/api/admin/insights?days=${$("days").value}`);
-    render(report);
-  } catch (error) {
-    toast(error.message, "error");
-  }
-}
+const load = guarded(async () => {
+  render(await api(`/api/admin/insights?days=${$("days").value}`));
+});
 
 function render(report) {
   const days = report.per_day.map((d) => d.date.slice(5).replace("-", "/"));
@@ -68,14 +59,13 @@ function kpis(totals, days) {
 }
 
 function topicRatings(rows) {
-  fill($("t-topic-ratings"),
-    h("thead", {}, h("tr", {}, ["话题", ...RATINGS, "满意率"].map((t) => h("th", { text: t })))),
+  fill($("t-topic-ratings"), tableHead(["话题", ...RATINGS, "满意率"]),
     h("tbody", {}, rows.length ? rows.map((row) => {
       const total = RATINGS.reduce((n, r) => n + row.ratings[r], 0);
       return h("tr", {}, h("td", { text: row.label }),
         RATINGS.map((r) => h("td", { class: "num", text: String(row.ratings[r]) })),
         h("td", { class: "num", text: percent(total ? row.ratings["满意"] / total : null) }));
-    }) : h("tr", {}, h("td", { colSpan: 5, class: "empty", text: "暂无评价" }))));
+    }) : emptyRow(5, "暂无评价")));
 }
 
 function unmatched(rows) {
@@ -92,5 +82,7 @@ function unmatched(rows) {
     }
     return h("tr", {}, h("td", { text: row.text }), h("td", { class: "num", text: String(row.count) }),
       h("td", { text: formatTime(row.last_asked) }), h("td", { text: outcomeText(row) }), action);
-  }) : h("tr", {}, h("td", { colSpan: 5, class: "empty", text: "这段时间没有未匹配的问题" })));
+  }) : emptyRow(5, "这段时间没有未匹配的问题"));
 }
+
+consolePage("insights", start);

@@ -1,14 +1,14 @@
-// Sign-in with an API token (kept in sessionStorage) and the page header's account area.
+// Sign-in with an API token (kept in sessionStorage) and the top bar's account area (shell.js draws both).
 
 import { api, token } from "./api.js";
-import { fill, h } from "./dom.js";
+import { $, fill, h } from "./dom.js";
 
 const ROLE_NAMES = { admin: "管理员", staff: "工作人员" };
 
 /** Show the sign-in form until a token of the needed role works, then call `ready(principal)`. */
 export function requireSignIn({ role, ready }) {
-  const form = document.getElementById("signin");
-  const app = document.getElementById("app");
+  const form = $("signin");
+  const app = $("app");
   const error = form.querySelector(".signin__error");
   let started = false;
 
@@ -57,7 +57,7 @@ async function principalFor(role) {
 }
 
 function showAccount(me) {
-  const box = document.getElementById("account");
+  const box = $("account");
   const out = h("button", { type: "button", class: "link-button", text: "退出", on: { click: signOut } });
   fill(box, h("span", { class: "account__name", text: me.name }),
     h("span", { class: `badge badge--${me.role}`, text: ROLE_NAMES[me.role] || me.role }), out);

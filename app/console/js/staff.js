@@ -1,23 +1,19 @@
 // The staff console: search as you type with the bot's matcher, filters, detail, answer, export.
 
 import { api, download, query } from "./api.js";
-import { debounce, fill, h, toast } from "./dom.js";
-import { requireSignIn } from "./signin.js";
+import { $, debounce, fill, guarded, h, toast } from "./dom.js";
+import { consolePage } from "./shell.js";
 import { resultItem, showDetail } from "./staff_detail.js";
 import { chosenFilters, loadFilters, resetFilters } from "./staff_filters.js";
 
 const PAGE = 20;
 const MAX_EXPORT = 10000;
-const $ = (id) => document.getElementById(id);
 const state = { items: [], terms: [], kind: "browse", total: 0, offset: 0, active: -1, controller: null, route: null };
 let catalogue = { units: new Map() };
 
-requireSignIn({ role: "staff", ready: start });
-
 async function start() {
   // Filters fill in when the catalogue has loaded; the search does not wait for them.
-  loadFilters().then((loaded) => { catalogue = loaded; })
-    .catch((error) => toast(`筛选条件加载失败：${error.message}`, "error"));
+  guarded(async () => { catalogue = await loadFilters(); }, "筛选条件加载失败：")();
   $("q").addEventListener("input", debounce(() => search(0), 180));
   for (const id of ["f-document", "f-section", "f-category", "f-unit"]) {
     $(id).addEventListener("change", () => search(0));
@@ -137,12 +133,10 @@ function onKey(event) {
   }
 }
 
-async function exportAs(kind) {
+const exportAs = guarded(async (kind) => {
   if (state.total > MAX_EXPORT) toast(`结果较多，仅导出前 ${MAX_EXPORT} 条`, "info");
-  try {
-    const name = await download(`/api/staff/measures.${kind}${query(params())}`, `policy-measures.${kind}`);
-    toast(`已导出 ${name}`);
-  } catch (error) {
-    toast(`导出失败：${error.message}`, "error");
-  }
-}
+  const name = await download(`/api/staff/measures.${kind}${query(params())}`, `policy-measures.${kind}`);
+  toast(`已导出 ${name}`);
+}, "导出失败：");
+
+consolePage("staff", start);

@@ -1,7 +1,7 @@
 // The measure detail of the staff console: full text, units in order, and the answer to read out.
 
 import { answerText, unitsText } from "./answer.js";
-import { copyText, fill, h, highlight, toast } from "./dom.js";
+import { copyText, facts, fill, h, highlight, toast } from "./dom.js";
 
 /** Show a measure in the detail panel, with its terms highlighted. */
 export function showDetail(panel, measure, { terms = [], units = new Map() } = {}) {
@@ -14,10 +14,9 @@ export function showDetail(panel, measure, { terms = [], units = new Map() } = {
     h("p", { class: "detail__source", text: `《${measure.document_title}》· ${measure.section}` }),
     h("h2", { id: "detail-title", class: "detail__title" },
       h("span", { class: "detail__no", text: `第${measure.number}条` }), " ", measure.title),
-    h("dl", { class: "facts" },
-      fact("类别", measure.category), fact("版本", `第${measure.version}版`),
-      fact("状态", measure.status === "active" ? "有效" : "已停用"),
-      measure.tags.length ? fact("标签", measure.tags.join("、")) : null),
+    facts([["类别", measure.category], ["版本", `第${measure.version}版`],
+      ["状态", measure.status === "active" ? "有效" : "已停用"],
+      measure.tags.length ? ["标签", measure.tags.join("、")] : null]),
     h("h3", { text: "措施内容" }),
     h("p", { class: "detail__text" }, highlight(measure.text, terms)),
     h("h3", { text: "责任单位" }),
@@ -25,10 +24,6 @@ export function showDetail(panel, measure, { terms = [], units = new Map() } = {
     h("section", { class: "answer", "aria-label": "答复口径" },
       h("div", { class: "answer__head" }, h("h3", { text: "答复口径" }), copy),
       h("p", { class: "answer__text", id: "answer-text", text: answer }))));
-}
-
-function fact(label, value) {
-  return [h("dt", { text: label }), h("dd", { text: value })];
 }
 
 function unitItem(name, index, measure, units) {

@@ -1,9 +1,7 @@
 // The staff console's filters: document → section → category cascade, and the responsible unit.
 
 import { api } from "./api.js";
-import { fill, option } from "./dom.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, fill, option } from "./dom.js";
 
 /** Load the catalogue's documents, categories and units into the filter selects. */
 export async function loadFilters() {

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,6 +21,8 @@ from policy_db.insights import log_question
 from policy_db.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# Parse-data key under which the NLU's sentence featurizer hands on its vector of the text.
+SENTENCE_EMBEDDING = "sentence_embedding"
 
 
 class PolicyAction(Action, metaclass=ABCMeta):
@@ -31,7 +36,9 @@ class PolicyAction(Action, metaclass=ABCMeta):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Run `answer`, turning database and policy errors into an apology with the contact."""
         try:
-            return self.answer(dispatcher, tracker, domain, get_runtime())
+            runtime = get_runtime()
+            reuse_sentence_embedding(tracker, runtime)
+            return self.answer(dispatcher, tracker, domain, runtime)
         except (SQLAlchemyError, PolicyError, OSError) as error:
             log.exception("%s failed: %s", self.name(), error)
             dispatcher.utter_message(
@@ -50,6 +57,18 @@ def _fallback_center() -> dict[str, str]:
         return get_runtime().service_center
     except Exception:  # the runtime itself may be what failed
         return {"name": "普陀区行政服务中心", "phone": "12345"}
+
+
+def reuse_sentence_embedding(tracker: Tracker, runtime: Runtime) -> None:
+    """Hand the NLU's vector of the user's text to the matcher, so the turn embeds it only once."""
+    found = tracker.latest_message.get(SENTENCE_EMBEDDING)
+    if not isinstance(found, dict) or found.get("text") != user_text(tracker):
+        return
+    try:
+        vector = np.frombuffer(base64.b64decode(str(found.get("vector", ""))), dtype=np.float32)
+    except (ValueError, binascii.Error):
+        return
+    runtime.search.remember_query(str(found["text"]), vector, str(found.get("model", "")))
 
 
 def user_text(tracker: Tracker) -> str:

@@ -60,25 +60,36 @@ def no_match_reply(dispatcher: CollectingDispatcher, runtime: Runtime,
     )
 
 
-def clarify_reply(dispatcher: CollectingDispatcher, measures: list[MeasureView]) -> None:
+CLARIFY_INTRO = "您是想了解以下哪一项？点一下我给您详细说明："
+RELATED_INTRO = "行动方案中可能相关的措施，点一下查看详情："
+
+
+def clarify_reply(dispatcher: CollectingDispatcher, measures: list[MeasureView],
+                  intro: str = CLARIFY_INTRO) -> None:
     """Plausible but not sure: offer the candidates as quick replies; the click is logged."""
     lines = [measure_line(i, m) for i, m in enumerate(measures, 1)]
-    text = trim("\n".join(["您是想了解以下哪一项？点一下我给您详细说明：", *lines]), 260)
+    text = trim("\n".join([intro, *lines]), 260)
     buttons = [button(f"第{m.number}条 {m.title}"[:24], "ask_measure", measure_number=str(m.number),
                       choice="clarify") for m in measures]
     buttons.append(button("都不是，转人工", "human_handoff"))
     dispatcher.utter_message(text=text, buttons=buttons, json_message=clarify_payload(measures))
 
 
-def remit_reply(dispatcher: CollectingDispatcher, runtime: Runtime, route: RemitRoute) -> None:
-    """No measure answers, but the matter is clearly a unit's remit: name the unit honestly."""
+def remit_reply(dispatcher: CollectingDispatcher, runtime: Runtime, route: RemitRoute,
+                candidates: list[MeasureView] = ()) -> None:  # type: ignore[assignment]
+    """No measure answers for sure, but the matter is a unit's remit: name the unit honestly.
+
+    Measures that may still be related follow as quick replies (a click is logged like a clarify pick).
+    """
     contact = runtime.search.unit_contact(route.unit)
     dispatcher.utter_message(
         text=trim(f"行动方案里没有专门针对这个问题的措施。这类事项（{route.phrase}）一般由{route.unit}"
                   f"负责，建议直接咨询{contact or route.unit}；也可以咨询"
                   + contact_text(runtime.service_center) + "。", 260),
-        buttons=[button("转人工", "human_handoff")],
+        buttons=[] if candidates else [button("转人工", "human_handoff")],
         json_message=units_payload({route.unit: []}))
+    if candidates:
+        clarify_reply(dispatcher, list(candidates), intro=RELATED_INTRO)
 
 
 def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, runtime: Runtime, *,
@@ -101,8 +112,12 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, runtime:
                 SlotSet("last_measures", [measure_key(m) for m in result.measures]),
                 SlotSet("last_offset", float(PAGE)), SlotSet("last_topic", topic)]
     elif route is not None:
-        remit_reply(dispatcher, runtime, route)
-        record_question(runtime, tracker, "routed", top_score=result.top_score)
+        candidates = result.measures[:3] if outcome == result.outcome else []
+        remit_reply(dispatcher, runtime, route, candidates)
+        record_question(runtime, tracker, "routed", candidates, top_score=result.top_score)
+        if candidates:
+            return [SlotSet("last_query", query),
+                    SlotSet("last_measures", [measure_key(m) for m in candidates])]
         return []
     else:
         return []  # the caller declines in its own words

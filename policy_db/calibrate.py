@@ -27,6 +27,8 @@ ANNOTATION = re.compile(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})")
 WRONG_MORE_OFTEN = 0.5  # top-1 precision of the questions below the answer bar
 IN_SCOPE_KEPT = 0.95  # of in-scope questions, kept above the clarify bar
 OVERRIDE_REJECTION = 0.97  # of out-of-scope questions, when the NLU already says out of scope
+REMIT_BUDGET = 0.05  # at most this share of in-scope questions routed to a unit (measures as candidates)
+MARGINS = np.round(np.arange(-0.01, 0.06, 0.002), 3)
 GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
 
 
@@ -128,7 +130,9 @@ def fit(search: PolicySearch, *, nlu_dir: Path, remit_file: Path | None) -> tupl
                   float(max(kept)) if kept else float(GRID[0]), answer)
     override = max(answer, _lowest(GRID, [(hybrid_out < t).mean() >= OVERRIDE_REJECTION for t in GRID], 0.9))
     remit = _remit_threshold(search, remit_file, out_of_scope)
-    thresholds = Thresholds(answer=answer, clarify=clarify, override=override, remit=remit)
+    remit_below, remit_margin, routed = _remit_mid_zone(search, _remit_questions(remit_file), in_scope)
+    thresholds = Thresholds(answer=answer, clarify=clarify, override=override, remit=remit,
+                            remit_below=remit_below, remit_margin=remit_margin)
     calibration = dataclasses.replace(model, thresholds=thresholds,
                                       fitted_on=f"{len(rows)} held-out example questions, "
                                                 f"{len(in_scope)}/{len(out_of_scope)} NLU in/out of scope")
@@ -140,6 +144,8 @@ def fit(search: PolicySearch, *, nlu_dir: Path, remit_file: Path | None) -> tupl
         f"out-of-scope declined {(hybrid_out < clarify).mean():.3f}",
         f"override >= {override:.2f}: out-of-scope declined {(hybrid_out < override).mean():.3f}",
         f"remit cosine >= {remit:.3f}",
+        f"unsure (< {remit_below:.2f}) and nearer a remit by >= {remit_margin:+.3f}: remit questions "
+        f"routed {routed[0]:.3f}, in-scope routed {routed[1]:.3f}",
     ]
     return calibration, report
 
@@ -149,12 +155,38 @@ def _top_score(search: PolicySearch, question: str) -> float:
     return best[0].score if best else 0.0
 
 
+def _remit_questions(remit_file: Path | None) -> list[str]:
+    if remit_file is None or not remit_file.exists():
+        return []
+    return [json.loads(line)["q"] for line in remit_file.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith('{"_meta"')]
+
+
+def _remit_mid_zone(search: PolicySearch, remit_questions: list[str],
+                    in_scope: list[str]) -> tuple[float, float, tuple[float, float]]:
+    """Where an unsure question goes to a unit: the most remit questions within REMIT_BUDGET.
+
+    Returns (probability below which, cosine margin from which, (remit share, in-scope share)).
+    """
+    if not remit_questions or not in_scope:
+        return 0.0, 1.0, (0.0, 0.0)
+    remit = np.array([search.remit_features(q) for q in remit_questions])
+    inside = np.array([search.remit_features(q) for q in in_scope])
+    best = (0.0, 1.0, (0.0, 0.0))
+    for below in GRID:
+        for margin in MARGINS:
+            cost = float(((inside[:, 0] < below) & (inside[:, 1] >= margin)).mean())
+            gain = float(((remit[:, 0] < below) & (remit[:, 1] >= margin)).mean())
+            if cost <= REMIT_BUDGET and (gain, -cost) > (best[2][0], -best[2][1]):
+                best = (float(below), float(margin), (gain, cost))
+    return best
+
+
 def _remit_threshold(search: PolicySearch, remit_file: Path | None, out_of_scope: list[str]) -> float:
     """The remit closeness that best separates remit questions from out-of-scope ones."""
-    if remit_file is None or not remit_file.exists():
+    remit_questions = _remit_questions(remit_file)
+    if not remit_questions:
         return 1.01
-    remit_questions = [json.loads(line)["q"] for line in remit_file.read_text(encoding="utf-8").splitlines()
-                       if line.strip() and not line.startswith('{"_meta"')]
     near_in = np.array([search.remit_closeness(q) for q in remit_questions])
     near_out = np.array([search.remit_closeness(q) for q in out_of_scope])
     grid = np.round(np.arange(0.80, 0.96, 0.005), 3)

@@ -36,6 +36,10 @@ class Thresholds:
     clarify: float  # at least this (and below answer): ask which of the candidates is meant
     override: float  # an NLU out-of-scope label is overruled only from this probability on
     remit: float  # a unit's remit is named only when the question is this close to it (cosine)
+    # Below this probability, a question closer to a unit's remit than to any measure (by at least
+    # remit_margin in cosine) is routed to the unit, with the measures offered as candidates.
+    remit_below: float = 0.0
+    remit_margin: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def matcher_answer(search: PolicySearch) -> Callable[[str], Answer]:
         result = search.search(question, limit=5)
         measures = result.measures
         named = [result.route.unit] if result.route else [result.unit] if result.unit else []
-        if result.outcome == "clarify":
+        if result.outcome in ("clarify", "remit"):
             return Answer([], [], named, [m.number for m in measures])
         if result.outcome != "answer" and result.kind == "search":
             return Answer([], [], named)

@@ -77,6 +77,13 @@ class HybridIndex:
             pair_features(score, order, similarity.passage, similarity.examples))
         return Ranking(probability, probability + 1e-6 * order, words)
 
+    def dense_closeness(self, query: np.ndarray | None) -> float:
+        """The question's best cosine to any measure's passage or example question (0 when off)."""
+        if self.dense is None or query is None or not self.dense.n:
+            return 0.0
+        similarity = self.dense.similarity(query)
+        return float(max(similarity.passage.max(), similarity.examples.max(initial=-1.0)))
+
     def rank(self, ranking: Ranking, *, limit: int, offset: int = 0, min_score: float = 0.0,
              allowed: np.ndarray | None = None) -> tuple[list[Match], int]:
         """The measures at or above `min_score`, best first, and how many there are."""
@@ -127,6 +134,12 @@ class RemitIndex:
             return None
         unit, phrase = self.phrases[best]
         return RemitRoute(unit, phrase, float(similarity[best]))
+
+    def dense_closeness(self, query: np.ndarray | None) -> float:
+        """The question's best cosine to any remit phrase (literal mentions not counted)."""
+        if self.vectors is None or query is None or not len(self.phrases):
+            return 0.0
+        return float((self.vectors @ query).max())
 
     def closeness(self, question: str, query: np.ndarray | None) -> float:
         """How close the question is to any remit phrase (1.0 for a literal mention)."""

@@ -225,7 +225,13 @@ class PolicySearch:
         top = ranking.top(mask)
         terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
         outcome: Outcome = "answer" if top >= hybrid.answer_threshold else "clarify" if total else "decline"
-        route = self._route(question, query) if outcome == "decline" else None
+        route = None
+        if outcome == "decline":
+            route = self._route(question, query)
+        elif self.remit_margin(question, query, top) is not None:
+            # Unsure of the measures, and nearer a unit's remit than any measure: name the unit
+            # (the measures stay as candidates).
+            route = self._route(question, query, anywhere=True)
         if route is not None:
             outcome = "remit"
         return SearchResult("search", ranked, total, outcome == "answer", unit=unit, terms=terms,
@@ -252,15 +258,38 @@ class PolicySearch:
         self.index()
         return self._route(question, self._query_vector(question))
 
+    def remember_query(self, question: str, vector: np.ndarray, model: str) -> bool:
+        """Reuse a question's embedding made by the NLU (same model), instead of embedding it again."""
+        return self.vectors is not None and self.vectors.remember_query(question, vector, model)
+
     def _query_vector(self, question: str) -> np.ndarray | None:
         """The question's embedding, or None when dense retrieval is off."""
         return self.vectors.query(question) if self.vectors is not None else None
 
-    def _route(self, question: str, query: np.ndarray | None) -> RemitRoute | None:
+    def remit_margin(self, question: str, query: np.ndarray | None, top: float) -> float | None:
+        """How much nearer a unit's remit than any measure an unsure question is (None: not nearer)."""
         hybrid = self.hybrid()
         if self._remits is None or hybrid.calibration is None:
             return None
-        return self._remits.route(question, query, hybrid.calibration.thresholds.remit)
+        thresholds = hybrid.calibration.thresholds
+        if top >= thresholds.remit_below:
+            return None
+        margin = self._remits.dense_closeness(query) - hybrid.dense_closeness(query)
+        return margin if margin >= thresholds.remit_margin else None
+
+    def remit_features(self, question: str) -> tuple[float, float]:
+        """The best probability and the remit-minus-measure cosine margin (for calibration)."""
+        hybrid = self.hybrid()
+        query = self._query_vector(question)
+        assert self._remits is not None
+        top = hybrid.score(question, query).top()
+        return top, self._remits.dense_closeness(query) - hybrid.dense_closeness(query)
+
+    def _route(self, question: str, query: np.ndarray | None, *, anywhere: bool = False) -> RemitRoute | None:
+        hybrid = self.hybrid()
+        if self._remits is None or hybrid.calibration is None:
+            return None
+        return self._remits.route(question, query, 0.0 if anywhere else hybrid.calibration.thresholds.remit)
 
     def hybrid(self) -> HybridIndex:
         """The fused index of the current catalogue revision."""

@@ -43,6 +43,7 @@ class VectorStore:
         self._lock = threading.Lock()
         self.embedded = 0  # texts embedded by this process (the rest came from memory or SQL)
         self.loaded = 0
+        self.queries_embedded = 0  # questions this process had to embed itself
 
     def vectors(self, texts: list[str], *, mode: Mode = "passage") -> np.ndarray:
         """One unit vector per text, embedding only the texts no process has stored yet."""
@@ -70,11 +71,23 @@ class VectorStore:
                 self._recent.move_to_end(text)
                 return cached
         vector = self.embedder.embed([text], mode="query")[0]
+        self.queries_embedded += 1
+        self._remember(text, vector)
+        return vector
+
+    def remember_query(self, text: str, vector: np.ndarray, model: str) -> bool:
+        """Keep a question's vector computed elsewhere (the NLU's), if it comes from the same model."""
+        if model != self.embedder.name or vector.shape != (self.embedder.dim,):
+            return False
+        self._remember(text, vector.astype(np.float32, copy=False))
+        return True
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
         with self._lock:
             self._recent[text] = vector
+            self._recent.move_to_end(text)
             while len(self._recent) > RECENT_QUERIES:
                 self._recent.popitem(last=False)
-        return vector
 
     def forget_unused(self, keep: int) -> None:
         """Drop the in-memory cache when it holds far more than the catalogue needs."""

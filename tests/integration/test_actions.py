@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
@@ -259,3 +260,25 @@ async def test_not_a_plan_question_and_no_confident_match_is_routed_by_remit() -
     messages, _ = await run(ActionOutOfScope(), tracker(question, "out_of_scope"))
     assert measures(messages) == []
     assert payload(messages, "units") == {"type": "units", "units": [{"name": "区人社局", "measures": []}]}
+
+
+def _with_nlu_vector(text: str, intent: str, vector: Any, model: str) -> Tracker:
+    track = tracker(text, intent, sender="nlu-vector")
+    track.latest_message["sentence_embedding"] = {
+        "model": model, "text": text, "vector": base64.b64encode(vector.astype("float32").tobytes()).decode()}
+    return track
+
+
+async def test_the_nlu_vector_of_the_question_is_reused_not_embedded_again(seeded_runtime: Runtime) -> None:
+    store = seeded_runtime.search.vectors
+    assert store is not None
+    text = "开办餐饮店要跑几个部门"
+    vector = store.embedder.embed([text], mode="query")[0]
+    before = store.queries_embedded
+    track = _with_nlu_vector(text, "ask_policy", vector, store.embedder.name)
+    messages, _ = await run(ActionAnswerPolicy(), track)
+    assert measures(messages) and store.queries_embedded == before
+    # A vector from another model is not trusted: the question is embedded by the matcher's model.
+    other = "开个小超市要办哪些证"
+    await run(ActionAnswerPolicy(), _with_nlu_vector(other, "ask_policy", vector, "another-model"))
+    assert store.queries_embedded == before + 1

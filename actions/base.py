@@ -13,12 +13,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.replies import contact_text, measure_key
+from actions.replies import contact_text
 from actions.runtime import get_runtime
-from policy_db.catalog import MeasureView
+from policy_db.catalogue import MeasureView, measure_key
 from policy_db.errors import PolicyError
-from policy_db.insights import log_question
+from policy_db.question_log import log_question
 from policy_db.runtime import Runtime
+from policy_db.seeding import DEFAULT_SERVICE_CENTER
 
 log = logging.getLogger(__name__)
 # Parse-data key under which the NLU's sentence featurizer hands on its vector of the text.
@@ -41,9 +42,8 @@ class PolicyAction(Action, metaclass=ABCMeta):
             return self.answer(dispatcher, tracker, domain, runtime)
         except (SQLAlchemyError, PolicyError, OSError) as error:
             log.exception("%s failed: %s", self.name(), error)
-            dispatcher.utter_message(
-                text="抱歉，政策库暂时查询不到，请稍后再试；急事可以联系"
-                     f"{contact_text(_fallback_center())}。")
+            dispatcher.utter_message(response="utter_policy_db_unavailable",
+                                     contact=contact_text(_fallback_center()))
             return []
 
     @abstractmethod
@@ -56,7 +56,7 @@ def _fallback_center() -> dict[str, str]:
     try:
         return get_runtime().service_center
     except Exception:  # the runtime itself may be what failed
-        return {"name": "普陀区行政服务中心", "phone": "12345"}
+        return dict(DEFAULT_SERVICE_CENTER)
 
 
 def reuse_sentence_embedding(tracker: Tracker, runtime: Runtime) -> None:

@@ -14,7 +14,6 @@ from actions.replies import (
     clarify_payload,
     contact_text,
     follow_up_buttons,
-    measure_key,
     measure_line,
     measures_payload,
     parse_key,
@@ -23,8 +22,8 @@ from actions.replies import (
     units_payload,
 )
 from actions.scope import declined_elsewhere
-from policy_db import catalog
-from policy_db.catalog import MeasureView
+from policy_db import catalogue
+from policy_db.catalogue import MeasureView, measure_key
 from policy_db.retrieval import RemitRoute
 from policy_db.runtime import Runtime
 from policy_db.text import parse_chinese_number
@@ -53,9 +52,7 @@ def no_match_reply(dispatcher: CollectingDispatcher, runtime: Runtime,
                    suggestions: list[str] | None = None) -> None:
     """Say honestly that nothing matched; suggest topics and offer the service center."""
     dispatcher.utter_message(
-        text=trim("抱歉，我在营商环境行动方案里没有找到能确切回答这个问题的措施，不想乱猜误导您。"
-                  "您可以换个说法，或选一个方面看看；也可以咨询" + contact_text(runtime.service_center)
-                  + "。"),
+        response="utter_no_match", contact=contact_text(runtime.service_center),
         buttons=[*topic_buttons(runtime.topics, suggestions, limit=4), button("转人工", "human_handoff")],
     )
 
@@ -83,9 +80,8 @@ def remit_reply(dispatcher: CollectingDispatcher, runtime: Runtime, route: Remit
     """
     contact = runtime.search.unit_contact(route.unit)
     dispatcher.utter_message(
-        text=trim(f"行动方案里没有专门针对这个问题的措施。这类事项（{route.phrase}）一般由{route.unit}"
-                  f"负责，建议直接咨询{contact or route.unit}；也可以咨询"
-                  + contact_text(runtime.service_center) + "。", 260),
+        response="utter_remit", phrase=route.phrase, unit=route.unit, unit_contact=contact or route.unit,
+        contact=contact_text(runtime.service_center),
         buttons=[] if candidates else [button("转人工", "human_handoff")],
         json_message=units_payload({route.unit: []}))
     if candidates:
@@ -168,15 +164,15 @@ class ActionShowMore(PolicyAction):
                runtime: Runtime) -> list[dict[str, Any]]:
         query = tracker.get_slot("last_query")
         if not query:
-            dispatcher.utter_message(text="您想看哪方面的更多措施？可以直接说，比如“融资方面还有什么”。",
+            dispatcher.utter_message(response="utter_ask_which_more",
                                      buttons=topic_buttons(runtime.topics, limit=6))
             return []
         offset = int(tracker.get_slot("last_offset") or PAGE)
         result = runtime.search.search(query, topic=tracker.get_slot("last_topic"), limit=PAGE,
                                        offset=offset)
         if not result.measures:
-            dispatcher.utter_message(text="相关措施就这些了。还想了解别的方面，直接问我；也可以咨询"
-                                          + contact_text(runtime.service_center) + "。")
+            dispatcher.utter_message(response="utter_no_more_measures",
+                                     contact=contact_text(runtime.service_center))
             return [SlotSet("last_offset", float(offset))]
         present_measures(dispatcher, result.measures, intro="还有这些相关措施：",
                          more=result.total > offset + PAGE)
@@ -194,8 +190,7 @@ class ActionMeasureDetail(PolicyAction):
                runtime: Runtime) -> list[dict[str, Any]]:
         measure = self._chosen(tracker, runtime)
         if measure is None:
-            dispatcher.utter_message(text="没找到这一条。行动方案共100条措施，可以说“第12条”，"
-                                          "或者先问个问题，我列出相关措施后再说“第一条详细说说”。")
+            dispatcher.utter_message(response="utter_measure_not_found")
             return [SlotSet("measure_number", None)]
         text = trim(f"第{measure.number}条（{measure.category}）：{measure.text}\n"
                     f"责任单位：{'、'.join(measure.units)}", 240)
@@ -235,5 +230,5 @@ def _number(raw: object) -> int | None:
 
 def _load(runtime: Runtime, document_id: int, number: int) -> MeasureView:
     with runtime.database.session() as session:
-        return catalog.measure_view(
-            catalog.get_measure(session, document_id=document_id, number=number))
+        return catalogue.measure_view(
+            catalogue.get_measure(session, document_id=document_id, number=number))

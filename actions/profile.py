@@ -12,7 +12,8 @@ from rasa_sdk.types import DomainDict
 from actions import base
 from actions.base import PolicyAction, record_question
 from actions.policy import ActionAnswerPolicy, present_measures
-from actions.replies import measure_key
+from actions.replies import contact_text
+from policy_db.catalogue import measure_key
 from policy_db.runtime import Runtime
 from policy_db.search import match_profile
 
@@ -83,7 +84,7 @@ class ValidateProfileForm(FormValidationAction):
         """One of the seven enterprise types (外资企业 … 新设企业)."""
         found = classify(str(value or ""), ENTERPRISE_TYPES)
         if found is None:
-            dispatcher.utter_message(text="没太明白企业类型，可以点下面的选项，或说“我们是科技型小微企业”。")
+            dispatcher.utter_message(response="utter_enterprise_type_unclear")
         return {"enterprise_type": found}
 
     def validate_stage(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -91,7 +92,7 @@ class ValidateProfileForm(FormValidationAction):
         """筹备期 / 初创期 / 发展期 / 拟上市."""
         found = classify(str(value or ""), STAGES)
         if found is None:
-            dispatcher.utter_message(text="企业阶段可以选：筹备、刚成立、发展期、拟上市。")
+            dispatcher.utter_message(response="utter_stage_unclear")
         return {"stage": found}
 
     def validate_need(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -99,7 +100,7 @@ class ValidateProfileForm(FormValidationAction):
         """Any non-empty description of what the company needs."""
         text = str(value or "").strip()
         if len(text) < 2 or text.startswith("/"):
-            dispatcher.utter_message(text="最需要哪方面的支持？比如融资、人才、办事、知识产权。")
+            dispatcher.utter_message(response="utter_need_unclear")
             return {"need": None}
         return {"need": text[:100]}
 
@@ -121,7 +122,8 @@ class ActionMatchProfile(PolicyAction):
                                 stage_words=STAGE_WORDS.get(stage, ""), limit=3)
         measures = [m.measure for m in matches]
         if not measures:
-            dispatcher.utter_message(text="暂时没找到特别对口的措施，建议直接咨询区行政服务中心。")
+            dispatcher.utter_message(response="utter_profile_no_match",
+                                     contact=contact_text(runtime.service_center))
             record_question(runtime, tracker, "no_match")
             return _reset()
         intro = f"按“{kind}、{stage}、需要{need}”为您匹配到："

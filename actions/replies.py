@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policy_db.catalog import MeasureView
+from policy_db.catalogue import MeasureView
+from policy_db.seeding import DEFAULT_SERVICE_CENTER
 
 TEXT_LIMIT = 200
-
-
-def measure_key(measure: MeasureView) -> str:
-    """The slot form of a measure reference: "document_id:number"."""
-    return f"{measure.document_id}:{measure.number}"
 
 
 def parse_key(key: str) -> tuple[int, int]:
@@ -74,7 +70,7 @@ def topic_buttons(topics: dict[str, dict[str, object]], names: list[str] | None 
 
 def contact_text(center: dict[str, str]) -> str:
     """The service-center contact line."""
-    parts = [center.get("name", "普陀区行政服务中心")]
+    parts = [center.get("name") or DEFAULT_SERVICE_CENTER["name"]]
     if center.get("phone"):
         parts.append(f"电话 {center['phone']}")
     if center.get("address"):

@@ -28,7 +28,6 @@ def declined_elsewhere(dispatcher: CollectingDispatcher, tracker: Tracker, runti
         return False
     record_question(runtime, tracker, "out_of_scope")
     dispatcher.utter_message(
-        text=f"我只解答上海市普陀区的营商环境政策，{place}的规定我这里没有，不想乱答误导您。"
-             f"请咨询{place}当地的政务服务中心或12345热线。在普陀办事的问题，欢迎直接问我。",
+        response="utter_other_region", place=place,
         buttons=topic_buttons(runtime.topics, limit=4))
     return True

@@ -12,7 +12,7 @@ from actions.base import PolicyAction, record_question, user_text
 from actions.policy import answer_question, no_match_reply
 from actions.replies import button, contact_text, parse_key, topic_buttons
 from actions.scope import declined_elsewhere
-from policy_db.insights import RATINGS, save_rating
+from policy_db.question_log import RATINGS, save_rating
 from policy_db.runtime import Runtime
 
 RATING_CUES = {"不满意": ("不满意", "差", "没用", "没帮", "不行", "失望"),
@@ -40,7 +40,7 @@ class ActionSaveRating(PolicyAction):
         entity = next(tracker.get_latest_entity_values("rating"), None)
         rating = entity if entity in RATINGS else rating_of(text)
         if rating is None:
-            dispatcher.utter_message(text="请为这次服务打个分：", buttons=[
+            dispatcher.utter_message(response="utter_ask_rating", buttons=[
                 button(r, "rate", rating=r) for r in RATINGS])
             return []
         comment = "" if text.startswith("/") or text == rating else text
@@ -48,11 +48,9 @@ class ActionSaveRating(PolicyAction):
             save_rating(session, sender_id=tracker.sender_id, rating=rating, comment=comment,
                         measures=list(tracker.get_slot("last_measures") or []),
                         topic=str(tracker.get_slot("last_topic") or ""))
-        reply = {"满意": "谢谢您的好评！", "一般": "谢谢反馈，我们会继续改进。",
-                 "不满意": "抱歉没能帮上忙，您的意见已记录，我们会改进。"}[rating]
-        if rating != "满意":
-            reply += "需要的话可以联系" + contact_text(runtime.service_center) + "。"
-        dispatcher.utter_message(text=reply)
+        thanks = {"满意": "utter_rating_thanks_good", "一般": "utter_rating_thanks_neutral",
+                  "不满意": "utter_rating_thanks_bad"}[rating]
+        dispatcher.utter_message(response=thanks, contact=contact_text(runtime.service_center))
         return [SlotSet("rating", None)]
 
 
@@ -64,15 +62,16 @@ class ActionHumanHandoff(PolicyAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
                runtime: Runtime) -> list[dict[str, Any]]:
-        text = "好的，为您转人工服务：" + contact_text(runtime.service_center) + "。"
+        lead_hint = ""
         last = tracker.get_slot("last_measures") or []
         if last:
             document_id, number = parse_key(last[0])
             found = runtime.search.search(f"第{number}条", document_id=document_id, limit=1)
             if found.measures:
                 lead = found.measures[0].units[0]
-                text += f"您刚才问的第{number}条由{lead}牵头负责，也可以直接联系该单位。"
-        dispatcher.utter_message(text=text)
+                lead_hint = f"您刚才问的第{number}条由{lead}牵头负责，也可以直接联系该单位。"
+        dispatcher.utter_message(response="utter_handoff", contact=contact_text(runtime.service_center),
+                                 lead_hint=lead_hint)
         record_question(runtime, tracker, "no_match")
         return []
 
@@ -93,8 +92,7 @@ class ActionOutOfScope(PolicyAction):
         if dispatcher.messages:
             return events
         dispatcher.utter_message(
-            text="这个问题超出了我的范围，我只解答普陀区营商环境政策方面的问题，比如企业开办、纳税、"
-                 "融资、知识产权、人才等。其他事项可以拨打12345市民服务热线。",
+            response="utter_out_of_scope", contact=contact_text(runtime.service_center),
             buttons=topic_buttons(runtime.topics, limit=4))
         record_question(runtime, tracker, "out_of_scope")
         return []

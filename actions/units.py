@@ -11,7 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import PolicyAction, record_question, user_text
 from actions.policy import PAGE, _load, no_match_reply, present_measures
 from actions.replies import (
-    measure_key,
     measure_line,
     measures_payload,
     parse_key,
@@ -19,7 +18,7 @@ from actions.replies import (
     units_payload,
 )
 from actions.scope import declined_elsewhere
-from policy_db.catalog import MeasureView
+from policy_db.catalogue import MeasureView, measure_key
 from policy_db.runtime import Runtime
 
 # Words of "which unit is responsible" questions; what is left names the matter itself.

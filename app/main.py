@@ -1,44 +1,61 @@
-"""The app as served on :8000: the policy API, the widget's chat endpoints and its static files."""
+"""The one ASGI app (`uvicorn app.main:app`): the policy API, the widget's chat, the console and the widget.
+
+The runtime (database, matcher, settings) is built when the app starts; routes reach it through
+`app.deps`. Routers are grouped by audience: public, staff, admin, insights, chat.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from app.errors import install_error_handlers
+from app.routes import (
+    admin_access,
+    admin_audit,
+    admin_backup,
+    admin_catalogue,
+    admin_documents,
+    admin_measures,
+    chat,
+    insights,
+    public,
+    staff,
+)
 from channels.ratelimit import RateLimiter
-from app.chat import router as chat_router
-from policy_db.api import create_app
+from policy_db import kinds
 from policy_db.config import get_settings
-from policy_db.runtime import Runtime
+from policy_db.runtime import Runtime, build_runtime, prepare_database
 
 WIDGET_DIR = Path(__file__).resolve().parent / "widget"
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 CONSOLE_PAGES = {"/staff": "staff.html", "/admin": "admin.html", "/admin/insights": "insights.html"}
-
-
-def _mount_console(app: FastAPI) -> None:
-    """The staff console, admin and insights pages, and their assets under /console-static."""
-    app.mount("/console-static", StaticFiles(directory=CONSOLE_DIR), name="console")
-    for path, page in CONSOLE_PAGES.items():
-        app.add_api_route(path, _page(CONSOLE_DIR / page), methods=["GET", "HEAD"],
-                          include_in_schema=False)
-
-
-def _page(file: Path) -> Callable[[], FileResponse]:
-    def page() -> FileResponse:
-        # Always revalidate: a stale page could call an API that has changed since.
-        return FileResponse(file, headers={"Cache-Control": "no-cache"})
-    return page
+ROUTERS = (public, admin_access, admin_documents, admin_audit, admin_backup, admin_measures, admin_catalogue,
+           staff, insights, chat)
 
 
 def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAPI:
-    """Compose the API with the chat endpoints, the console pages and the widget (served at `/`)."""
-    app = create_app(runtime, prepare=prepare)
-    app.include_router(chat_router)
+    """The app; with no runtime given, one is built from the settings at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime or build_runtime()
+        if prepare:
+            prepare_database(app.state.runtime, export_dict=False)
+        app.state.runtime.search.index()
+        yield
+        app.state.runtime.database.dispose()
+
+    app = FastAPI(title="普陀营商政策助手 API", version="0.1.0", lifespan=lifespan)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    install_error_handlers(app)
     settings = runtime.settings if runtime else get_settings()
     app.state.chat_limiter = RateLimiter(settings.chat_rate_limit, settings.chat_rate_window_seconds,
                                          settings.redis_url or None, scope="widget")
@@ -48,5 +65,29 @@ def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAP
     return app
 
 
-app = build_app()
+def _mount_console(app: FastAPI) -> None:
+    """The staff console, admin and insights pages, and their assets under /console-static."""
+    # Before the static mount, which would otherwise answer this path.
+    app.add_api_route("/console-static/js/kinds.js", _kinds_module, methods=["GET", "HEAD"],
+                      include_in_schema=False)
+    app.mount("/console-static", StaticFiles(directory=CONSOLE_DIR), name="console")
+    for path, page in CONSOLE_PAGES.items():
+        app.add_api_route(path, _page(CONSOLE_DIR / page), methods=["GET", "HEAD"], include_in_schema=False)
 
+
+def _kinds_module() -> Response:
+    """The closed vocabularies and their labels as an ES module, from `policy_db.kinds`."""
+    body = "".join(f"export const {name.upper()} = Object.freeze({json.dumps(values, ensure_ascii=False)});\n"
+                   for name, values in kinds.labels().items())
+    return Response(body, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+def _page(file: Path) -> Callable[[], FileResponse]:
+    def page() -> FileResponse:
+        # Always revalidate: a stale page could call an API that has changed since.
+        return FileResponse(file, headers={"Cache-Control": "no-cache"})
+
+    return page
+
+
+app = build_app()

@@ -28,8 +28,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.public import FALLBACK_TEXT, RATE_LIMITED_TEXT
 from channels.ratelimit import RateLimiter
+from channels.texts import FALLBACK_TEXT, RATE_LIMITED_TEXT
 
 logger = logging.getLogger(__name__)
 

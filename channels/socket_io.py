@@ -23,8 +23,8 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from channels.public import FALLBACK_TEXT, RATE_LIMITED_TEXT
 from channels.ratelimit import RateLimiter
+from channels.texts import FALLBACK_TEXT, RATE_LIMITED_TEXT
 
 logger = logging.getLogger(__name__)
 

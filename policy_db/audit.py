@@ -9,10 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policy_db.auth import Principal
+from policy_db.clock import as_utc
+from policy_db.kinds import AUDIT_ACTIONS, AUDIT_ENTITIES
 from policy_db.models import AuditEntry
 
-ENTITIES = ("measure", "example", "unit", "category", "document", "synonym", "token", "catalogue")
-ACTIONS = ("create", "update", "delete", "retire", "restore", "import", "revoke")
+ENTITIES = AUDIT_ENTITIES
+ACTIONS = AUDIT_ACTIONS
 
 
 def record(session: Session, *, actor: Principal, action: str, entity: str, key: str,
@@ -35,17 +37,13 @@ def audit_entries(session: Session, *, entity: str | None = None, action: str | 
     if actor:
         stmt = stmt.where(AuditEntry.actor == actor)
     if since is not None:
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.timezone.utc)
-        stmt = stmt.where(AuditEntry.created_at >= since.astimezone(dt.timezone.utc))
+        stmt = stmt.where(AuditEntry.created_at >= as_utc(since))
     return list(session.scalars(stmt))
 
 
 def entry_view(entry: AuditEntry) -> dict[str, Any]:
     """An audit entry as the API shows it."""
-    created = entry.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=dt.timezone.utc)
+    created = as_utc(entry.created_at)
     return {"id": entry.id, "actor": entry.actor, "token_id": entry.token_id,
             "action": entry.action, "entity": entry.entity, "key": entry.entity_key,
             "before": entry.before, "after": entry.after, "created_at": created}

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from policy_db.clock import as_utc, utc_now
 from policy_db.errors import InvalidInput, NotFound
+from policy_db.kinds import ADMIN, ROLES, STAFF  # noqa: F401  (STAFF re-exported)
 from policy_db.models import ApiToken
 
-ADMIN = "admin"
-STAFF = "staff"
-ROLES = (ADMIN, STAFF)
 BOOTSTRAP_NAME = "bootstrap"
 MIN_BOOTSTRAP_LENGTH = 16
 log = logging.getLogger(__name__)
@@ -75,22 +74,17 @@ def authenticate(session: Session, secret: str, *, bootstrap: str | None = None)
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked:
         return None
-    now = dt.datetime.now(dt.timezone.utc)
-    if token.last_used_at is None or now - _utc(token.last_used_at) > LAST_USED_RESOLUTION:
+    now = utc_now()
+    if token.last_used_at is None or now - as_utc(token.last_used_at) > LAST_USED_RESOLUTION:
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return Principal(token.name, token.role, token.id)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite gives back naive datetimes; every stored time is UTC.
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
 
 
 def token_view(token: ApiToken) -> dict[str, object]:
     """A token's public fields (never the hash)."""
     return {"id": token.id, "name": token.name, "role": token.role,
-            "created_at": _utc(token.created_at), "revoked": token.revoked,
-            "last_used_at": _utc(token.last_used_at) if token.last_used_at else None}
+            "created_at": as_utc(token.created_at), "revoked": token.revoked,
+            "last_used_at": as_utc(token.last_used_at) if token.last_used_at else None}
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

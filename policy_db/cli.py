@@ -12,13 +12,13 @@ from rich.table import Table
 
 from policy_db.calibration import save_calibration
 from policy_db.config import PROJECT_ROOT
+from policy_db.dictionary import export_dictionary
 from policy_db.errors import InvalidDocument
 from policy_db.evaluation import bm25_answer, bot_answer, evaluate, load_items, matcher_answer
-from policy_db.ingest import ImportReport, import_document
+from policy_db.ingest import ImportReport, ingest_document
 from policy_db.migrate import upgrade_database
 from policy_db.parser import parse_document
 from policy_db.runtime import build_runtime, prepare_database
-from policy_db.search import export_dictionary
 
 app = typer.Typer(help="普陀营商政策助手 — policy database tools", no_args_is_help=True)
 console = Console()
@@ -52,7 +52,7 @@ def import_files(
             failed = True
             continue
         with runtime.database.session() as session:
-            report = import_document(session, parsed, slug=path.stem, source_text=text)
+            report = ingest_document(session, parsed, slug=path.stem, source_text=text)
             if dry_run:
                 session.rollback()
         _print_report(report, parsed.title, dry_run)
@@ -166,33 +166,32 @@ def admin_token(
 @app.command("export-json")
 def export_json(path: Path = typer.Argument(..., dir_okay=False, help="file to write")) -> None:
     """Write the whole catalogue (documents, measures, units, examples, lexicon) as JSON."""
-    from policy_db.transfer import export_catalogue
+    from policy_db.services.backup import export_backup
 
     runtime = build_runtime()
     with runtime.database.session() as session:
-        data = export_catalogue(session)
+        data = export_backup(session)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     console.print(f"{len(data['documents'])} documents, {len(data['units'])} units → {path}")
 
 
 @app.command("import-json")
-def import_json(
+def restore_json(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="an export-json file"),
     replace: bool = typer.Option(False, "--replace", help="delete the current catalogue first"),
 ) -> None:
     """Load a JSON export into an empty catalogue (or, with --replace, instead of the current one)."""
     from policy_db.auth import Principal
     from policy_db.errors import PolicyError
-    from policy_db.transfer import CatalogueExport, import_catalogue
+    from policy_db.services.backup import CatalogueBackup, restore_backup
 
     runtime = build_runtime()
     upgrade_database(runtime.settings.database_url)
-    data = CatalogueExport.model_validate_json(path.read_text(encoding="utf-8"))
+    data = CatalogueBackup.model_validate_json(path.read_text(encoding="utf-8"))
     try:
         with runtime.database.session() as session:
-            counts = import_catalogue(session, actor=Principal("cli", "admin"), data=data,
-                                      replace=replace)
-            export_dictionary(session, runtime.settings.dictionary_path)
+            counts = restore_backup(session, actor=Principal("cli", "admin"), data=data, replace=replace,
+                                    dictionary_path=runtime.settings.dictionary_path)
     except PolicyError as error:
         console.print(f"[red]not imported:[/red] {error}")
         raise typer.Exit(1) from error

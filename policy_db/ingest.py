@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policy_db.catalog import bump_revision
+from policy_db.catalogue import bump_revision
 from policy_db.models import (
     ACTIVE,
     RETIRED,
@@ -48,7 +48,7 @@ def default_title(text: str, limit: int = 16) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def import_document(
+def ingest_document(
     session: Session, parsed: ParsedDocument, *, slug: str, source_text: str
 ) -> ImportReport:
     """Create or update the document `slug` from `parsed`; re-importing the same text is a no-op."""

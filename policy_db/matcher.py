@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from policy_db.catalog import MeasureView
+from policy_db.catalogue import MeasureView
 from policy_db.text import PolicyTokenizer, char_bigrams, normalize
 
 FIELD_WEIGHTS = {"title": 1.3, "text": 1.0, "examples": 0.6, "units": 0.8, "tags": 0.8,

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ACTIVE = "active"
-RETIRED = "retired"
+from policy_db.clock import utc_now
+from policy_db.kinds import ACTIVE, RETIRED  # noqa: F401  (re-exported for queries)
 
 
 class Base(DeclarativeBase):
@@ -30,7 +30,7 @@ class Base(DeclarativeBase):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return utc_now()
 
 
 class Timestamped:
@@ -207,7 +207,7 @@ class TextVector(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-class CatalogRevision(Base):
+class CatalogueRevision(Base):
     """One row counting writes to the catalogue, so every process can notice changes cheaply."""
 
     __tablename__ = "catalog_revision"

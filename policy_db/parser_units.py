@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-UnitRole = Literal["lead", "cooperating", "responsible"]
+from policy_db.kinds import UnitRole
 
 OPENERS = "(（〔[【"
 CLOSERS = ")）〕]】"

@@ -9,10 +9,11 @@ import redis
 from policy_db.calibration import load_calibration
 from policy_db.config import Settings, get_settings
 from policy_db.db import Database
+from policy_db.dictionary import export_dictionary
 from policy_db.embedding import shared_embedder
 from policy_db.ingest import ImportReport
 from policy_db.migrate import upgrade_database
-from policy_db.search import PolicySearch, export_dictionary
+from policy_db.search import PolicySearch
 from policy_db.seeding import is_seeded, seed_database, service_center
 from policy_db.topics import load_topics, topic_keywords
 

@@ -6,11 +6,11 @@ revision changes (checked with one cheap query), so edits reach every process at
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -19,14 +19,15 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from policy_db.calibration import Calibration
-from policy_db.catalog import MeasureView, active_measures, current_revision, measure_view
+from policy_db.catalogue import MeasureView, active_measures, current_revision, measure_view
 from policy_db.db import Database
 from policy_db.dense import DenseIndex, measure_passage
+from policy_db.dictionary import dictionary_words
 from policy_db.embedding import Embedder
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
 from policy_db.models import Category, Measure, ResponsibleUnit, Stopword, Synonym
 from policy_db.retrieval import HybridIndex, RemitIndex, RemitRoute
-from policy_db.text import PolicyTokenizer, find_measure_number, normalize, quoted_terms
+from policy_db.text import PolicyTokenizer, find_measure_number, normalize
 from policy_db.vectors import VectorStore
 
 REVISION_QUERY = sql_text("SELECT revision FROM catalog_revision WHERE id = 1")
@@ -62,7 +63,7 @@ class SearchResult:
 
 
 def _with_score(view: MeasureView, score: float) -> MeasureView:
-    return MeasureView(**{**view.payload(), "score": round(score, 4)})  # type: ignore[arg-type]
+    return dataclasses.replace(view, score=round(score, 4))
 
 
 class PolicySearch:
@@ -372,33 +373,6 @@ def _contact(unit: ResponsibleUnit) -> str:
     details = "，".join(x for x in (f"电话 {unit.phone}" if unit.phone else "", unit.address) if x)
     name = unit.full_name or unit.name
     return f"{name}（{details}）" if details else name
-
-
-def dictionary_words(session: Session) -> list[str]:
-    """Words jieba must know: unit names and aliases, quoted plan terms, lexicon entries, tags."""
-    words: set[str] = set()
-    for unit in session.scalars(select(ResponsibleUnit)):
-        words.add(unit.name)
-        words.update(unit.aliases or [])
-    for measure in active_measures(session):
-        words.update(quoted_terms(measure.text))
-        words.update(measure.tags or [])
-    for category in session.scalars(select(Category)):
-        words.update(quoted_terms(category.lead))
-    for syn in session.scalars(select(Synonym)):
-        words.update((syn.term, syn.variant))
-    return sorted(w for w in words if 2 <= len(w) <= 16 and " " not in w)
-
-
-def export_dictionary(session: Session, path: Path) -> int:
-    """Write the jieba user dictionary (`word freq tag` lines) for the Rasa pipeline; returns the count."""
-    words = dictionary_words(session)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{w} {max(2000, 500 * len(w))} n" for w in words]
-    content = "\n".join(lines) + "\n"
-    if not path.exists() or path.read_text(encoding="utf-8") != content:
-        path.write_text(content, encoding="utf-8")
-    return len(words)
 
 
 def match_profile(

@@ -9,8 +9,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policy_db.catalog import bump_revision
-from policy_db.ingest import ImportReport, import_document
+from policy_db.catalogue import bump_revision
+from policy_db.ingest import ImportReport, ingest_document
 from policy_db.models import (
     ExampleQuestion,
     Measure,
@@ -20,6 +20,10 @@ from policy_db.models import (
     Synonym,
 )
 from policy_db.parser import parse_document
+
+
+# Offered when seeds/units.yml names no service center (and when the database itself is down).
+DEFAULT_SERVICE_CENTER = {"name": "普陀区行政服务中心", "phone": "12345"}
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -38,7 +42,7 @@ def seed_database(session: Session, seeds_dir: Path) -> list[ImportReport]:
     reports = []
     for path in sorted(seeds_dir.glob("*.txt")):
         text = path.read_text(encoding="utf-8")
-        report = import_document(session, parse_document(text), slug=path.stem, source_text=text)
+        report = ingest_document(session, parse_document(text), slug=path.stem, source_text=text)
         annotations = path.with_name(f"{path.stem}.annotations.yml")
         if annotations.exists() and report.document_id is not None:
             apply_annotations(session, report.document_id, read_yaml(annotations))
@@ -108,4 +112,4 @@ def service_center(seeds_dir: Path) -> dict[str, str]:
     path = seeds_dir / "units.yml"
     data = read_yaml(path) if path.exists() else {}
     center = data.get("service_center") or {}
-    return {k: str(v) for k, v in center.items()} or {"name": "普陀区行政服务中心", "phone": "12345"}
+    return {k: str(v) for k, v in center.items()} or dict(DEFAULT_SERVICE_CENTER)

@@ -23,11 +23,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from policy_db.catalog import active_measures  # noqa: E402
+from policy_db.catalogue import active_measures  # noqa: E402
 from policy_db.config import Settings, get_settings  # noqa: E402
 from policy_db.embedding import shared_embedder  # noqa: E402
 from policy_db.evaluation import bm25_answer, evaluate, load_items, matcher_answer  # noqa: E402
-from policy_db.ingest import import_document  # noqa: E402
+from policy_db.ingest import ingest_document  # noqa: E402
 from policy_db.parser import ParsedCategory, ParsedDocument, ParsedMeasure, ParsedSection, UnitRef  # noqa: E402
 from policy_db.runtime import Runtime, build_runtime, prepare_database  # noqa: E402
 from policy_db.search import PolicySearch  # noqa: E402
@@ -134,7 +134,7 @@ def bench_search(url: str, label: str, synthetic: int, questions: list[str]) -> 
               f"oos {ours.oos_rejection} | BM25 top-1 {theirs.top1:.3f} top-3 {theirs.top3:.3f} "
               f"oos {theirs.oos_rejection} | top-1 ratio {ours.top1 / max(theirs.top1, 1e-9):.2f}")
         with runtime.database.session() as session:
-            import_document(session, synthetic_document(runtime, synthetic), slug="synthetic",
+            ingest_document(session, synthetic_document(runtime, synthetic), slug="synthetic",
                             source_text="")
         index_builds(runtime, label, synthetic + 100)
         p50, p95, _ = percentiles(time_search(runtime, questions))

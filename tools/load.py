@@ -31,10 +31,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from channels.texts import FALLBACK_TEXT  # noqa: E402
 from tools.stack import Stack  # noqa: E402
 
 EVAL_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-APOLOGY_START = "抱歉，助手暂时无法回复"
+APOLOGY_START = FALLBACK_TEXT[:12]
 OPENERS = ["你好", "在吗", "您好，想咨询一下政策"]
 FOLLOW_UPS = ["第二条详细说说", "这个找哪个部门？", "还有吗", "谢谢"]
 QUESTIONS = ["开公司要跑几个部门？", "留抵退税能退吗", "公司资金紧张，想找银行贷款",

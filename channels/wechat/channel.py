@@ -26,6 +26,14 @@ from sanic.response import HTTPResponse
 from wechatpy.messages import BaseMessage
 
 from channels.ratelimit import RateLimiter
+from channels.texts import (
+    FALLBACK_TEXT,
+    WECHAT_EMPTY_TEXT,
+    WECHAT_LATE_REPLY,
+    WECHAT_RATE_LIMITED,
+    WECHAT_TEXT_ONLY,
+    WECHAT_WELCOME,
+)
 from channels.wechat.formatting import format_reply
 from channels.wechat.protocol import (
     Incoming,
@@ -39,19 +47,6 @@ from channels.wechat.state import RecentButtons, ReplyCache, SharedReplies
 
 logger = logging.getLogger(__name__)
 
-WELCOME = (
-    "您好，欢迎关注普陀营商政策助手！\n"
-    "请直接输入您关心的问题，例如：\n"
-    "· 开办企业需要多长时间？\n"
-    "· 报税有哪些便利措施？\n"
-    "· 不动产登记找哪个部门？\n"
-    "我会列出普陀区优化营商环境行动方案中的相关措施，注明条款编号和责任单位。"
-)
-TEXT_ONLY = "目前只能识别文字，请输入文字问题。"
-EMPTY_TEXT = "请输入您想咨询的问题，例如：开办企业需要多长时间？"
-LATE_REPLY = "正在查询，请稍候再发一次您的问题。"
-ERROR_REPLY = "抱歉，系统暂时繁忙，请稍后再试。"
-RATE_LIMITED = "您的消息太频繁了，请{wait}秒后再试。"
 WELCOME_EVENTS = {"subscribe", "subscribe_scan"}
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -87,7 +82,7 @@ class WeChatInput(InputChannel):
         self.protocol = WeChatProtocol(token, aes_key, appid) if token else None
         if self.protocol is None:
             logger.warning("WeChat channel has no token (WECHAT_TOKEN): its webhook answers 503")
-        self.replies = replies or ReplyCache(late_reply=LATE_REPLY,
+        self.replies = replies or ReplyCache(late_reply=WECHAT_LATE_REPLY,
                                              shared=SharedReplies.from_environment())
         self.buttons = RecentButtons()
         # WeChat's servers retry any answer but 200 and then show the user an error page, so
@@ -129,15 +124,15 @@ class WeChatInput(InputChannel):
     async def _reply_content(self, incoming: Incoming, on_new_message: OnNewMessage) -> str | None:
         message = incoming.message
         if is_event(message):
-            return WELCOME if getattr(message, "event", "") in WELCOME_EVENTS else None
+            return WECHAT_WELCOME if getattr(message, "event", "") in WELCOME_EVENTS else None
         text = _message_text(message)
         if text is None:
-            return TEXT_ONLY
+            return WECHAT_TEXT_ONLY
         # Rasa reads "/intent{...}" as a ready-made intent; on WeChat only a button's
         # payload (see RecentButtons) may do that, never text the user typed.
         text = text.strip().lstrip("/").strip()
         if not text:
-            return EMPTY_TEXT
+            return WECHAT_EMPTY_TEXT
         return await self.replies.answer(
             dedupe_key(message), lambda: self._bot_turn(message, text, on_new_message)
         )
@@ -147,7 +142,7 @@ class WeChatInput(InputChannel):
         # Counted inside the deduplicated turn: WeChat's retries of one message count once.
         wait = self.limiter.hit(sender)
         if wait:
-            return RATE_LIMITED.format(wait=wait)
+            return WECHAT_RATE_LIMITED.format(wait=wait)
         collector = CollectingOutputChannel()
         user_message = UserMessage(
             self.buttons.payload_for(sender, text) or text,
@@ -161,7 +156,7 @@ class WeChatInput(InputChannel):
         except Exception:
             # The turn runs detached from the request; a failure must still become a reply.
             logger.exception("WeChat: the bot failed on %s", dedupe_key(message))
-            return ERROR_REPLY
+            return FALLBACK_TEXT
         offered = [b for m in collector.messages for b in m.get("buttons") or []]
         self.buttons.remember(sender, offered)
         return format_reply(collector.messages)

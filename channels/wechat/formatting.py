@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from channels.texts import FALLBACK_TEXT
+
 # WeChat's passive-reply limit is 2048 bytes; stay below it so the XML escaping of the
 # odd character and a future prefix never push a reply over.
 MAX_REPLY_BYTES = 2000
@@ -18,7 +20,7 @@ MAX_NUMBERS_SHOWN = 10
 TITLE_FALLBACK_CHARS = 30
 
 MORE_HINT = "……内容较长，回复“更多”查看更多"
-EMPTY_REPLY = "抱歉，暂时没有找到相关内容，请换个说法再问一次。"
+EMPTY_REPLY = FALLBACK_TEXT  # Rasa answered nothing: the turn failed somewhere
 
 
 def format_reply(messages: Sequence[dict[str, Any]], *, max_bytes: int = MAX_REPLY_BYTES) -> str:

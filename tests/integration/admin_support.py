@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from policy_db.api import create_app
+from app.main import build_app
 from policy_db.auth import issue_token
 from policy_db.config import Settings
 from policy_db.migrate import upgrade_database
@@ -73,7 +73,7 @@ def admin_api(runtime: Runtime) -> Iterator[AdminApi]:
     with runtime.database.session() as session:
         _, admin = issue_token(session, name="测试管理员", role="admin")
         _, staff = issue_token(session, name="测试工作人员", role="staff")
-    app = create_app(with_bootstrap(runtime), prepare=False)
+    app = build_app(with_bootstrap(runtime), prepare=False)
     with TestClient(app) as client:
         yield AdminApi(app, client, runtime, bearer(admin), bearer(staff))
 

@@ -102,8 +102,9 @@ def _request(api: AdminApi, key: tuple[str, str], headers: dict[str, str],
 
 def test_every_route_has_a_matrix_entry(api: AdminApi) -> None:
     # Every endpoint of the API, from the app itself (FastAPI nests included routers).
+    # The widget's chat endpoints (public, answered by Rasa) are covered by test_chat_api.py.
     routes = {(method.upper(), path) for path, operations in api.app.openapi()["paths"].items()
-              for method in operations}
+              for method in operations if not path.startswith("/api/chat")}
     assert routes == set(MATRIX), "add the new endpoint to MATRIX"
 
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from httpx import Response
 
-from policy_db.admin.measures import MeasureEdit, edit_measure
 from policy_db.auth import Principal
-from policy_db.catalog import get_measure
+from policy_db.catalogue import get_measure
 from policy_db.errors import VersionConflict
+from policy_db.services.measures import MeasureEdit, edit_measure
 from tests.integration.admin_support import AdminApi, admin_api, seeded_runtime_of
 
 

@@ -10,12 +10,13 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from policy_db import cli
-from policy_db.admin.catalogue import create_synonym, create_unit
-from policy_db.admin.measures import MeasureEdit, add_example, edit_measure
 from policy_db.auth import Principal
 from policy_db.config import Settings, get_settings
 from policy_db.runtime import Runtime, build_runtime
-from policy_db.transfer import export_catalogue
+from policy_db.services.backup import export_backup
+from policy_db.services.measures import MeasureEdit, add_example, edit_measure
+from policy_db.services.synonyms import create_synonym
+from policy_db.services.units import create_unit
 from tests.integration.admin_support import BOOTSTRAP, admin_api, bearer, empty_runtime_of
 
 ADMIN = Principal("迁移测试", "admin")
@@ -40,7 +41,7 @@ def test_export_then_import_into_the_other_backend_is_lossless(runtime: Runtime,
                                                                tmp_path: Path) -> None:
     edit_the_catalogue(runtime)
     with runtime.database.session() as session:
-        exported = export_catalogue(session)
+        exported = export_backup(session)
     measure_25 = next(m for s in exported["documents"][0]["sections"] for c in s["categories"]
                       for m in c["measures"] if m["number"] == 25)
     assert measure_25["number"] == 25 and measure_25["version"] == 2
@@ -81,7 +82,7 @@ BROKEN = [  # where to change an export, to what, and the message the import mus
 
 def test_an_inconsistent_export_is_rejected_and_nothing_written(seeded_runtime: Runtime) -> None:
     with seeded_runtime.database.session() as session:
-        original = export_catalogue(session)
+        original = export_backup(session)
     with admin_api(seeded_runtime) as api:
         for path, value, message in BROKEN:
             data = copy.deepcopy(original)
@@ -92,7 +93,7 @@ def test_an_inconsistent_export_is_rejected_and_nothing_written(seeded_runtime: 
             response = api.client.post("/api/admin/import?replace=true", json=data, headers=api.admin)
             assert response.status_code == 422 and message in response.json()["detail"], response.text
     with seeded_runtime.database.session() as session:
-        assert export_catalogue(session) == original
+        assert export_backup(session) == original
 
 
 def test_cli_export_and_import(seeded_runtime: Runtime, tmp_path: Path,
@@ -107,7 +108,7 @@ def test_cli_export_and_import(seeded_runtime: Runtime, tmp_path: Path,
     assert again.exit_code == 1 and "replace" in again.output
     restored = build_runtime(Settings(database_url=url))
     with restored.database.session() as session:
-        assert export_catalogue(session) == json.loads(path.read_text(encoding="utf-8"))
+        assert export_backup(session) == json.loads(path.read_text(encoding="utf-8"))
     restored.database.dispose()
 
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from policy_db.api import create_app
+from app.main import build_app
 from policy_db.runtime import Runtime
 
 
 @pytest.fixture(scope="module")
 def client(shared_runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(shared_runtime, prepare=False)) as test_client:
+    with TestClient(build_app(shared_runtime, prepare=False)) as test_client:
         yield test_client
 
 
@@ -66,7 +66,7 @@ def test_openapi_docs(client: TestClient) -> None:
 def test_health_reports_redis_down_as_degraded(shared_runtime: Runtime) -> None:
     shared_runtime.settings.redis_url = "redis://127.0.0.1:1/0"  # nothing listens there
     try:
-        with TestClient(create_app(shared_runtime, prepare=False)) as client:
+        with TestClient(build_app(shared_runtime, prepare=False)) as client:
             body = client.get("/health").json()
     finally:
         shared_runtime.settings.redis_url = None
@@ -79,7 +79,7 @@ def test_database_down_answers_503(tmp_path) -> None:  # type: ignore[no-untyped
 
     broken = build_runtime(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
                                     dictionary_path=tmp_path / "d.txt"))
-    app = create_app(broken, prepare=False)
+    app = build_app(broken, prepare=False)
     app.state.runtime = broken
     client = TestClient(app, raise_server_exceptions=False)  # no lifespan: the database is down
     for url in ("/health", "/api/measures?q=留抵退税", "/api/units"):

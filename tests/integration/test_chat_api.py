@@ -8,8 +8,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from channels.ratelimit import RateLimiter
 from app.main import build_app
+from channels.ratelimit import RateLimiter
 from policy_db.runtime import Runtime
 
 SENDER = "widget-test-sender-1"

@@ -8,9 +8,9 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from policy_db.catalog import current_revision, get_measure
+from policy_db.catalogue import current_revision, get_measure
 from policy_db.errors import InvalidDocument
-from policy_db.ingest import import_document
+from policy_db.ingest import ingest_document
 from policy_db.models import Category, Measure, PolicyDocument, Section
 from policy_db.parser import parse_document
 from policy_db.runtime import Runtime
@@ -40,7 +40,7 @@ def test_seed_has_the_plan_shape(runtime: Runtime) -> None:
 def test_reimporting_the_same_text_changes_nothing(runtime: Runtime) -> None:
     with runtime.database.session() as session:
         before = current_revision(session)
-        report = import_document(session, parse_document(SEED), slug=SLUG, source_text=SEED)
+        report = ingest_document(session, parse_document(SEED), slug=SLUG, source_text=SEED)
     assert not report.changed and len(report.unchanged) == 100
     with runtime.database.session() as session:
         assert current_revision(session) == before
@@ -55,7 +55,7 @@ def test_a_new_version_updates_in_place_and_keeps_identities(runtime: Runtime) -
                 .replace("(责任单位:区规划资源局、区税务局、区房管局)", reordered))
     new_text = new_text[: new_text.index("100.参照")]
     with runtime.database.session() as session:
-        report = import_document(session, parse_document(new_text), slug=SLUG, source_text=new_text)
+        report = ingest_document(session, parse_document(new_text), slug=SLUG, source_text=new_text)
     assert report.updated == [25, 30] and report.retired == [100]
     with runtime.database.session() as session:
         m25 = get_measure(session, document_id=1, number=25)
@@ -70,7 +70,7 @@ def test_renaming_only_a_category_reaches_readers(runtime: Runtime) -> None:
     renamed = SEED.replace("(一)提升线上服务友好度。", "(一)提升线上服务体验。", 1)
     with runtime.database.session() as session:
         before = current_revision(session)
-        report = import_document(session, parse_document(renamed), slug=SLUG, source_text=renamed)
+        report = ingest_document(session, parse_document(renamed), slug=SLUG, source_text=renamed)
     assert report.changed and report.outline_changed and not report.updated
     with runtime.database.session() as session:
         assert current_revision(session) > before

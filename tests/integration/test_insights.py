@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from policy_db.insights_report import REPORT_TZ, local_day, window_start
+from policy_db.insights import REPORT_TZ, local_day, window_start
 from policy_db.models import QuestionLog, Rating
 from policy_db.runtime import Runtime
 from tests.integration.admin_support import AdminApi, admin_api, seeded_runtime_of

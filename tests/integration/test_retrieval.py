@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from policy_db.admin.measures import MeasureEdit, edit_measure
 from policy_db.auth import ADMIN, Principal
 from policy_db.embedding import DEFAULT_MODEL, shared_embedder
 from policy_db.runtime import Runtime
 from policy_db.search import PolicySearch
+from policy_db.services.measures import MeasureEdit, edit_measure
 
 ADMIN_ACTOR = Principal("retrieval-test", ADMIN)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from policy_db.catalog import bump_revision, get_measure
+from policy_db.catalogue import bump_revision, get_measure
 from policy_db.models import ExampleQuestion
 from policy_db.runtime import Runtime
 

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import openpyxl
 import pytest
 
-from policy_db.api.routes_staff import COLUMNS, csv_response, xlsx_bytes
+from app.exports import csv_response, xlsx_bytes
+from app.routes.staff import COLUMNS
 from tests.integration.admin_support import AdminApi, admin_api, seeded_runtime_of
 
 HEADER = [name for name, _ in COLUMNS]

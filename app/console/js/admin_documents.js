@@ -4,8 +4,8 @@
 import { api } from "./api.js";
 import { emptyRow, fill, guarded, h, table, toast } from "./dom.js";
 import { categoriesPanel } from "./admin_categories.js";
+import { STATUSES } from "./kinds.js";
 
-const STATUS = { active: "有效", retired: "已停用" };
 
 /** Render the tab into `root`; `changed()` runs after a write the other tabs should see. */
 export function documentsTab(root, changed) {
@@ -61,7 +61,7 @@ function documentRow(policy, { chosen, choose, toggle }) {
   h("td", { class: "num", text: String(policy.id) }),
   h("td", {}, h("button", { type: "button", class: "link-button", text: policy.title }),
     h("div", { class: "muted", text: policy.slug })),
-  h("td", {}, h("span", { class: `badge ${retired ? "badge--retired" : "badge--ok"}`, text: STATUS[policy.status] || policy.status })),
+  h("td", {}, h("span", { class: `badge ${retired ? "badge--retired" : "badge--ok"}`, text: STATUSES[policy.status] || policy.status })),
   h("td", { class: "num nowrap", text: `${policy.measures} 条` }),
   h("td", {}, h("button", { type: "button", class: `btn btn--small${retired ? "" : " btn--danger"}`,
     text: retired ? "恢复文件" : "停用文件", "aria-label": `${retired ? "恢复" : "停用"}《${policy.title}》`,

@@ -5,6 +5,7 @@ import { field, fill, guarded, h, option, splitList, toast } from "./dom.js";
 import { examplesBlock } from "./examples_block.js";
 import { measurePicker } from "./measure_picker.js";
 import { unitsEditor } from "./units_editor.js";
+import { STATUSES } from "./kinds.js";
 
 const FIELDS = { title: "简称", text: "措施内容", category: "类别", units: "责任单位", tags: "标签" };
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -91,7 +92,7 @@ class MeasureForm {
     for (const [field, value] of Object.entries(editable(measure))) this.setField(field, value);
     const retired = measure.status !== "active";
     fill(this.heading, h("h2", { text: `第${measure.number}条 ${measure.title}` }),
-      h("span", { class: `badge ${retired ? "badge--retired" : "badge--ok"}`, text: retired ? "已停用" : "有效" }),
+      h("span", { class: `badge ${retired ? "badge--retired" : "badge--ok"}`, text: STATUSES[measure.status] || measure.status }),
       h("span", { class: "muted", id: "m-version", text: `文件${measure.document_id} · 第${measure.version}版` }));
     this.retire.textContent = retired ? "恢复此条" : "停用此条";
     this.refreshDirty();

@@ -2,8 +2,8 @@
 
 import { api } from "./api.js";
 import { copyText, fill, formatTime, guarded, h, option, table, toast } from "./dom.js";
+import { ROLES } from "./kinds.js";
 
-const ROLES = { staff: "工作人员", admin: "管理员" };
 
 /** Render the tab into `root`. */
 export function tokensTab(root, me) {

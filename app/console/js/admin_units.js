@@ -2,9 +2,8 @@
 
 import { api } from "./api.js";
 import { field, fill, guarded, h, option, splitList, table, toast } from "./dom.js";
+import { UNIT_KINDS } from "./kinds.js";
 
-const KINDS = { district_department: "区级部门", court: "法院", street_town: "街道镇",
-  collective: "集体经济组织", other: "其他" };
 
 /** Render the tab into `root`; `catalogue.units` (a Map) is reloaded after each write. */
 export function unitsTab(root, catalogue) {
@@ -54,7 +53,7 @@ function unitFields(unit) {
     name: input("u-name", unit && unit.name, { required: true, maxLength: 100 }),
     full_name: input("u-full-name", unit && unit.full_name, { maxLength: 200 }),
     aliases: input("u-aliases", unit && unit.aliases.join("、"), { placeholder: "用“、”分隔，如 税务局、区税务" }),
-    kind: h("select", { id: "u-kind" }, Object.entries(KINDS).map(([k, label]) =>
+    kind: h("select", { id: "u-kind" }, Object.entries(UNIT_KINDS).map(([k, label]) =>
       option(k, label, unit ? unit.kind === k : k === "district_department"))),
     phone: input("u-phone", unit && unit.phone, { maxLength: 60 }),
     address: input("u-address", unit && unit.address, { maxLength: 200 }),

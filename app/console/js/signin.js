@@ -2,8 +2,8 @@
 
 import { api, token } from "./api.js";
 import { $, fill, h } from "./dom.js";
+import { ROLES } from "./kinds.js";
 
-const ROLE_NAMES = { admin: "管理员", staff: "工作人员" };
 
 /** Show the sign-in form until a token of the needed role works, then call `ready(principal)`. */
 export function requireSignIn({ role, ready }) {
@@ -60,7 +60,7 @@ function showAccount(me) {
   const box = $("account");
   const out = h("button", { type: "button", class: "link-button", text: "退出", on: { click: signOut } });
   fill(box, h("span", { class: "account__name", text: me.name }),
-    h("span", { class: `badge badge--${me.role}`, text: ROLE_NAMES[me.role] || me.role }), out);
+    h("span", { class: `badge badge--${me.role}`, text: ROLES[me.role] || me.role }), out);
   for (const link of document.querySelectorAll("[data-admin-only]")) link.hidden = me.role !== "admin";
 }
 

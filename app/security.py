@@ -15,7 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from policy_db.api.deps import RuntimeDep, get_runtime
+from app.deps import RuntimeDep, get_runtime
 from policy_db.auth import ROLES, Principal, authenticate
 
 bearer = HTTPBearer(auto_error=False, scheme_name="API 令牌",

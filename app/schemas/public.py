@@ -1,11 +1,19 @@
-"""Response and request schemas of the API."""
+"""Response schemas of the public API, built from the data layer's views (`from_attributes`)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from policy_db.lookup import MeasurePage
 
 
-class MeasurePublic(BaseModel):
+class View(BaseModel):
+    """A schema read from a view dataclass's attributes (one definition of the fields' meaning)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class MeasurePublic(View):
     """A measure as presented by the API and in the bot's reply payload."""
 
     document_id: int
@@ -22,7 +30,7 @@ class MeasurePublic(BaseModel):
     version: int = 1
 
 
-class RoutePublic(BaseModel):
+class RoutePublic(View):
     """The unit whose remit a question belongs to when no measure answers it."""
 
     unit: str
@@ -42,8 +50,13 @@ class MeasureList(BaseModel):
     outcome: str = "answer"
     route: RoutePublic | None = None
 
+    @classmethod
+    def from_page(cls, page: MeasurePage) -> MeasureList:
+        """The schema of a lookup's page."""
+        return cls.model_validate(page, from_attributes=True)
 
-class UnitPublic(BaseModel):
+
+class UnitPublic(View):
     """A responsible unit and the numbers of its active measures."""
 
     name: str
@@ -57,7 +70,7 @@ class UnitPublic(BaseModel):
     lead_measures: list[int]
 
 
-class CategoryPublic(BaseModel):
+class CategoryPublic(View):
     """A category of measures."""
 
     document_id: int
@@ -67,7 +80,7 @@ class CategoryPublic(BaseModel):
     measures: list[int]
 
 
-class DocumentPublic(BaseModel):
+class DocumentPublic(View):
     """A policy document."""
 
     id: int

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from policy_db.audit import record
 from policy_db.auth import Principal
-from policy_db.catalog import bump_revision, get_measure
+from policy_db.catalogue import bump_revision, get_measure, measure_key
 from policy_db.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from policy_db.ingest import default_title
+from policy_db.kinds import STATUSES, UNIT_ROLES
 from policy_db.models import (
     ACTIVE,
-    RETIRED,
     Category,
     ExampleQuestion,
     Measure,
@@ -25,8 +25,6 @@ from policy_db.models import (
 )
 from policy_db.text import normalize
 
-STATUSES = (ACTIVE, RETIRED)
-UNIT_ROLES = ("responsible", "lead", "cooperating")
 UnitRef = str | dict[str, Any]
 
 
@@ -44,11 +42,6 @@ class MeasureEdit:
     def is_empty(self) -> bool:
         """True when no field is given."""
         return all(getattr(self, f.name) is None for f in fields(self))
-
-
-def measure_key(measure: Measure) -> str:
-    """The audit key of a measure: "document:number"."""
-    return f"{measure.document_id}:{measure.number}"
 
 
 def measure_snapshot(measure: Measure) -> dict[str, Any]:

@@ -7,19 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from policy_db import catalog
-from policy_db.api.deps import RuntimeDep, SessionDep
-from policy_db.api.schemas import (
+from app.deps import RuntimeDep, SessionDep
+from app.schemas.public import (
     CategoryPublic,
     DocumentPublic,
     Health,
     MeasureList,
     MeasurePublic,
-    RoutePublic,
     UnitPublic,
 )
-from policy_db.errors import NotFound, UnitNotFound
-from policy_db.models import Category, Measure, PolicyDocument
+from policy_db import catalogue
+from policy_db.lookup import MeasureQuery, find_measures
+from policy_db.models import Measure
 
 router = APIRouter()
 
@@ -31,7 +30,7 @@ def health(runtime: RuntimeDep, session: SessionDep) -> Health:
     redis_state = runtime.redis_state()
     status = "ok" if redis_state in ("ok", "absent") else "degraded"
     return Health(status=status, database="ok", redis=redis_state, measures=measures,
-                  revision=catalog.current_revision(session))
+                  revision=catalogue.current_revision(session))
 
 
 @router.get("/api/measures", response_model=MeasureList, tags=["measures"])
@@ -46,43 +45,30 @@ def search_measures(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> MeasureList:
     """Ranked search with the bot's matcher; without `q`, the filtered measures in order."""
-    if unit and runtime.search.resolve_unit(unit) is None:
-        raise UnitNotFound(f"没有名为“{unit}”的责任单位")
-    if category and not session.scalar(select(Category.id).where(Category.title == category)):
-        raise NotFound(f"没有名为“{category}”的类别")
-    if document_id and session.get(PolicyDocument, document_id) is None:
-        raise NotFound(f"没有编号为{document_id}的政策文件")
-    result = runtime.search.search(q, unit=unit, category=category, document_id=document_id,
-                                   limit=limit, offset=offset)
-    route = None
-    if result.route is not None:
-        route = RoutePublic(unit=result.route.unit, phrase=result.route.phrase,
-                            contact=runtime.search.unit_contact(result.route.unit))
-    return MeasureList(items=[MeasurePublic(**m.payload()) for m in result.measures],
-                       total=result.total, kind=result.kind, unit=result.unit, terms=result.terms,
-                       outcome=result.outcome, route=route)
+    query = MeasureQuery(q=q, unit=unit, category=category, document_id=document_id)
+    return MeasureList.from_page(find_measures(runtime.search, session, query, limit=limit, offset=offset))
 
 
 @router.get("/api/measures/{document_id}/{number}", response_model=MeasurePublic, tags=["measures"])
 def get_measure(document_id: int, number: int, session: SessionDep) -> MeasurePublic:
     """One measure (retired ones too), with its `version` for editing."""
-    measure = catalog.get_measure(session, document_id=document_id, number=number)
-    return MeasurePublic(**catalog.measure_view(measure).payload())
+    measure = catalogue.get_measure(session, document_id=document_id, number=number)
+    return MeasurePublic.model_validate(catalogue.measure_view(measure))
 
 
 @router.get("/api/units", response_model=list[UnitPublic], tags=["catalogue"])
 def units(session: SessionDep) -> list[UnitPublic]:
     """Every responsible unit with aliases and measure numbers."""
-    return [UnitPublic(**u) for u in catalog.list_units(session)]  # type: ignore[arg-type]
+    return [UnitPublic.model_validate(u) for u in catalogue.list_units(session)]
 
 
 @router.get("/api/categories", response_model=list[CategoryPublic], tags=["catalogue"])
 def categories(session: SessionDep) -> list[CategoryPublic]:
     """Every category with its section and measure numbers."""
-    return [CategoryPublic(**c) for c in catalog.list_categories(session)]  # type: ignore[arg-type]
+    return [CategoryPublic.model_validate(c) for c in catalogue.list_categories(session)]
 
 
 @router.get("/api/documents", response_model=list[DocumentPublic], tags=["catalogue"])
 def documents(session: SessionDep) -> list[DocumentPublic]:
     """Every policy document."""
-    return [DocumentPublic(**d) for d in catalog.list_documents(session)]  # type: ignore[arg-type]
+    return [DocumentPublic.model_validate(d) for d in catalogue.list_documents(session)]

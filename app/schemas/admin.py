@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from policy_db.plain_text import PlainTextModel
-
-Role = Literal["admin", "staff"]
-UnitRole = Literal["responsible", "lead", "cooperating"]
-UnitKind = Literal["district_department", "court", "street_town", "collective", "other"]
+from policy_db.input_text import PlainTextModel
+from policy_db.kinds import Role, Status, UnitKind, UnitRole
 
 
 class _Request(PlainTextModel):
@@ -84,7 +81,7 @@ class MeasureUpdate(_Request):
     units: UnitList | None = Field(None, min_length=1, max_length=30)
     category: int | str | None = Field(None, description="类别序号或标题")
     tags: list[str] | None = Field(None, max_length=30)
-    status: Literal["active", "retired"] | None = None
+    status: Status | None = None
 
 
 class ExampleCreate(_Request):

@@ -11,13 +11,14 @@ import httpx
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
-from policy_db.api.deps import RuntimeDep
+from app.deps import RuntimeDep
+from channels.texts import FALLBACK_TEXT, RATE_LIMITED_TEXT
 from policy_db.chat_history import answered_before, claim_message, conversation, store_replies
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 SENDER = r"^[A-Za-z0-9_-]{8,80}$"
-APOLOGY = {"text": "抱歉，助手暂时无法回复，请稍后再试；急事请拨打12345市民服务热线。"}
+APOLOGY = {"text": FALLBACK_TEXT}
 
 
 class ChatRequest(BaseModel):
@@ -40,7 +41,7 @@ async def send(request: ChatRequest, runtime: RuntimeDep, http: Request) -> Chat
     """Send one message to the bot; a repeated client_id returns the first answer, not a second one."""
     wait = http.app.state.chat_limiter.hit(request.sender)
     if wait:
-        raise HTTPException(429, "消息太频繁，请稍后再试", headers={"Retry-After": str(wait)})
+        raise HTTPException(429, RATE_LIMITED_TEXT, headers={"Retry-After": str(wait)})
     text = re.sub(r"\s+", " ", request.message).strip()
     if not text:
         raise HTTPException(422, "消息不能为空")

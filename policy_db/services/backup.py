@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
@@ -23,8 +24,12 @@ from sqlalchemy.orm import Session
 
 from policy_db.audit import record
 from policy_db.auth import Principal
-from policy_db.catalog import bump_revision
+from policy_db.catalogue import bump_revision
+from policy_db.clock import as_utc
+from policy_db.dictionary import refresh_dictionary
 from policy_db.errors import Conflict, InvalidInput
+from policy_db.input_text import PlainTextModel
+from policy_db.kinds import Status, UnitRole
 from policy_db.models import (
     Category,
     ExampleQuestion,
@@ -36,7 +41,6 @@ from policy_db.models import (
     Stopword,
     Synonym,
 )
-from policy_db.plain_text import PlainTextModel
 from policy_db.text import normalize
 
 
@@ -60,7 +64,7 @@ class UnitLinkRecord(_Record):
     """A unit named by a measure, with its role."""
 
     name: str = Field(min_length=1, max_length=100)
-    role: Literal["responsible", "lead", "cooperating"] = "responsible"
+    role: UnitRole = "responsible"
 
 
 class ExampleRecord(_Record):
@@ -80,7 +84,7 @@ class MeasureRecord(_Record):
     title: str = Field("", max_length=120)
     text: str = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
-    status: Literal["active", "retired"] = "active"
+    status: Status = "active"
     version: int = Field(1, ge=1)
     units: list[UnitLinkRecord]
     examples: list[ExampleRecord] = Field(default_factory=list)
@@ -119,7 +123,7 @@ class DocumentRecord(_Record):
     issued_on: dt.date | None = None
     preamble: str = ""
     source_text: str
-    status: Literal["active", "retired"] = "active"
+    status: Status = "active"
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     sections: list[SectionRecord] = Field(default_factory=list)
@@ -132,7 +136,7 @@ class SynonymRecord(_Record):
     variant: str = Field(min_length=1, max_length=60)
 
 
-class CatalogueExport(_Record):
+class CatalogueBackup(_Record):
     """The whole catalogue."""
 
     format: Literal["policybot-catalogue"] = "policybot-catalogue"
@@ -143,17 +147,14 @@ class CatalogueExport(_Record):
     stopwords: list[str] = Field(default_factory=list)
 
 
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else (
-        moment.astimezone(dt.timezone.utc))
+def _optional_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    return as_utc(moment) if moment is not None else None
 
 
-def export_catalogue(session: Session) -> dict[str, Any]:
+def export_backup(session: Session) -> dict[str, Any]:
     """The catalogue as a JSON-ready dictionary (deterministic: the same data gives the same JSON)."""
     units = session.scalars(select(ResponsibleUnit).order_by(ResponsibleUnit.id)).all()
-    export = CatalogueExport(
+    export = CatalogueBackup(
         documents=[_document_record(d) for d in
                    session.scalars(select(PolicyDocument).order_by(PolicyDocument.id))],
         units=[UnitRecord(name=u.name, full_name=u.full_name, aliases=list(u.aliases or []),
@@ -171,7 +172,7 @@ def _document_record(document: PolicyDocument) -> DocumentRecord:
         issuers=list(document.issuers or []), issued_on=document.issued_on,
         preamble=document.preamble, source_text=document.source_text,
         status=document.status,  # type: ignore[arg-type]
-        created_at=_utc(document.created_at), updated_at=_utc(document.updated_at),
+        created_at=_optional_utc(document.created_at), updated_at=_optional_utc(document.updated_at),
         sections=[SectionRecord(ordinal=s.ordinal, title=s.title, categories=[
             CategoryRecord(ordinal=c.ordinal, title=c.title, lead=c.lead,
                            measures=[_measure_record(m) for m in c.measures])
@@ -185,12 +186,12 @@ def _measure_record(measure: Measure) -> MeasureRecord:
         version=measure.version,
         units=[UnitLinkRecord(name=link.unit.name, role=link.role)  # type: ignore[arg-type]
                for link in measure.unit_links],
-        examples=[ExampleRecord(text=e.text, source=e.source, created_at=_utc(e.created_at))
+        examples=[ExampleRecord(text=e.text, source=e.source, created_at=_optional_utc(e.created_at))
                   for e in sorted(measure.examples, key=lambda e: e.id)],
-        created_at=_utc(measure.created_at), updated_at=_utc(measure.updated_at))
+        created_at=_optional_utc(measure.created_at), updated_at=_optional_utc(measure.updated_at))
 
 
-def catalogue_problems(data: CatalogueExport) -> list[str]:
+def backup_problems(data: CatalogueBackup) -> list[str]:
     """Everything inconsistent in an export (duplicates, units nobody defined); empty when valid."""
     problems: list[str] = []
     problems += _duplicates("文件编号", [d.id for d in data.documents])
@@ -228,10 +229,13 @@ def catalogue_counts(session: Session) -> dict[str, int]:
                                 ("stopwords", Stopword))}
 
 
-def import_catalogue(session: Session, *, actor: Principal, data: CatalogueExport,
-                     replace: bool = False) -> dict[str, int]:
-    """Load an export into an empty catalogue (or, with `replace`, instead of the current one)."""
-    problems = catalogue_problems(data)
+def restore_backup(session: Session, *, actor: Principal, data: CatalogueBackup, replace: bool = False,
+                   dictionary_path: Path | None = None) -> dict[str, int]:
+    """Load a backup into an empty catalogue (or, with `replace`, instead of the current one).
+
+    The bot's jieba dictionary at `dictionary_path` (when given) follows the restored catalogue.
+    """
+    problems = backup_problems(data)
     if problems:
         raise InvalidInput("导入数据有误：" + "；".join(problems[:20]))
     before = catalogue_counts(session)
@@ -254,6 +258,7 @@ def import_catalogue(session: Session, *, actor: Principal, data: CatalogueExpor
     record(session, actor=actor, action="import", entity="catalogue", key="catalogue",
            before=before if any(before.values()) else None, after=after)
     bump_revision(session)
+    refresh_dictionary(session, dictionary_path)
     return after
 
 

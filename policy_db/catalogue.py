@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from policy_db.errors import MeasureNotFound
 from policy_db.models import (
     ACTIVE,
-    CatalogRevision,
+    CatalogueRevision,
     Category,
     Measure,
     MeasureUnit,
@@ -42,6 +43,18 @@ class MeasureView:
         return asdict(self)
 
 
+class MeasureRef(Protocol):
+    """Anything that names a measure: a loaded measure or its view."""
+
+    document_id: int
+    number: int
+
+
+def measure_key(measure: MeasureRef) -> str:
+    """The one reference form of a measure: "document_id:number" (slots, logs, audit keys)."""
+    return f"{measure.document_id}:{measure.number}"
+
+
 def measure_view(measure: Measure, score: float = 0.0) -> MeasureView:
     """Build the presentation of a loaded measure."""
     return MeasureView(
@@ -58,6 +71,53 @@ def measure_view(measure: Measure, score: float = 0.0) -> MeasureView:
         version=measure.version,
         score=round(score, 4),
     )
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """A responsible unit with the numbers of the active measures it is responsible for (leads)."""
+
+    name: str
+    full_name: str
+    aliases: list[str]
+    kind: str
+    phone: str
+    address: str
+    remit: list[str]
+    measures: list[int]
+    lead_measures: list[int]
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    """A category of a document's section, with the numbers of its active measures."""
+
+    document_id: int
+    ordinal: int
+    title: str
+    section: str
+    measures: list[int]
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A policy document and how many active measures it has."""
+
+    id: int
+    slug: str
+    title: str
+    issuers: list[str]
+    issued_on: str | None
+    status: str
+    measures: int
+
+
+def document_view(document: PolicyDocument, active_measures: int) -> DocumentView:
+    """Build the presentation of a loaded document."""
+    return DocumentView(id=document.id, slug=document.slug, title=document.title,
+                        issuers=list(document.issuers or []),
+                        issued_on=document.issued_on.isoformat() if document.issued_on else None,
+                        status=document.status, measures=active_measures)
 
 
 def get_measure(session: Session, *, document_id: int, number: int) -> Measure:
@@ -81,7 +141,7 @@ def active_measures(session: Session) -> list[Measure]:
     return list(session.scalars(stmt).unique())
 
 
-def list_units(session: Session) -> list[dict[str, object]]:
+def list_units(session: Session) -> list[UnitView]:
     """Every unit with its aliases and the numbers of the active measures it is responsible for."""
     rows = session.execute(
         select(ResponsibleUnit.id, Measure.document_id, Measure.number, MeasureUnit.position)
@@ -97,22 +157,15 @@ def list_units(session: Session) -> list[dict[str, object]]:
         )
     units = session.scalars(select(ResponsibleUnit).order_by(ResponsibleUnit.id)).all()
     return [
-        {
-            "name": u.name,
-            "full_name": u.full_name,
-            "aliases": list(u.aliases or []),
-            "kind": u.kind,
-            "phone": u.phone,
-            "remit": list(u.remit or []),
-            "address": u.address,
-            "measures": [m["number"] for m in by_unit.get(u.id, [])],
-            "lead_measures": [m["number"] for m in by_unit.get(u.id, []) if m["position"] == 0],
-        }
+        UnitView(name=u.name, full_name=u.full_name, aliases=list(u.aliases or []), kind=u.kind,
+                 phone=u.phone, address=u.address, remit=list(u.remit or []),
+                 measures=[m["number"] for m in by_unit.get(u.id, [])],
+                 lead_measures=[m["number"] for m in by_unit.get(u.id, []) if m["position"] == 0])
         for u in units
     ]
 
 
-def list_categories(session: Session) -> list[dict[str, object]]:
+def list_categories(session: Session) -> list[CategoryView]:
     """Every category with its document, section and the numbers of its active measures."""
     categories = session.execute(
         select(Category.id, Category.document_id, Category.ordinal, Category.title, Section.title)
@@ -127,8 +180,7 @@ def list_categories(session: Session) -> list[dict[str, object]]:
     ):
         numbers.setdefault(category_id, []).append(number)
     return [
-        {"document_id": document_id, "ordinal": ordinal, "title": title, "section": section,
-         "measures": numbers.get(category_id, [])}
+        CategoryView(document_id, ordinal, title, section, numbers.get(category_id, []))
         for category_id, document_id, ordinal, title, section in categories
     ]
 
@@ -142,39 +194,24 @@ def active_measure_counts(session: Session, document_ids: list[int] | None = Non
     return {document_id: count for document_id, count in session.execute(stmt)}
 
 
-def list_documents(session: Session) -> list[dict[str, object]]:
+def list_documents(session: Session) -> list[DocumentView]:
     """Every policy document with its number of active measures."""
-    documents = session.execute(
-        select(PolicyDocument.id, PolicyDocument.slug, PolicyDocument.title,
-               PolicyDocument.issuers, PolicyDocument.issued_on, PolicyDocument.status)
-        .order_by(PolicyDocument.id)
-    ).all()
     counts = active_measure_counts(session)
-    return [
-        {
-            "id": d.id,
-            "slug": d.slug,
-            "title": d.title,
-            "issuers": list(d.issuers or []),
-            "issued_on": d.issued_on.isoformat() if d.issued_on else None,
-            "status": d.status,
-            "measures": counts.get(d.id, 0),
-        }
-        for d in documents
-    ]
+    return [document_view(d, counts.get(d.id, 0))
+            for d in session.scalars(select(PolicyDocument).order_by(PolicyDocument.id))]
 
 
 def current_revision(session: Session) -> int:
     """The catalogue's revision counter (0 on an empty database)."""
-    return session.scalar(select(CatalogRevision.revision).where(CatalogRevision.id == 1)) or 0
+    return session.scalar(select(CatalogueRevision.revision).where(CatalogueRevision.id == 1)) or 0
 
 
 def bump_revision(session: Session) -> None:
     """Record a write to the catalogue; call inside the writing transaction."""
     updated = session.execute(
-        update(CatalogRevision)
-        .where(CatalogRevision.id == 1)
-        .values(revision=CatalogRevision.revision + 1)
+        update(CatalogueRevision)
+        .where(CatalogueRevision.id == 1)
+        .values(revision=CatalogueRevision.revision + 1)
     )
     if updated.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(CatalogRevision(id=1, revision=1))
+        session.add(CatalogueRevision(id=1, revision=1))

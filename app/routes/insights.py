@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from policy_db.api.deps import RuntimeDep, SessionDep
-from policy_db.api.routes_staff import csv_response
-from policy_db.api.security import AuthenticatedRoute, require_admin
-from policy_db.insights import RATINGS
-from policy_db.insights_report import REPORT_TZ, insights_report
+from app.deps import RuntimeDep, SessionDep
+from app.exports import csv_response
+from app.security import AuthenticatedRoute, require_admin
+from policy_db.insights import REPORT_TZ, insights_report
+from policy_db.question_log import RATINGS
 
 router = APIRouter(prefix="/api/admin", tags=["insights"], dependencies=[Depends(require_admin)],
                    route_class=AuthenticatedRoute)

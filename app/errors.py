@@ -1,10 +1,8 @@
-"""The FastAPI application: lifespan builds the runtime; policy errors map to HTTP here."""
+"""How errors reach HTTP callers: policy errors, database trouble and invalid requests as clear JSON."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,12 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from policy_db.api.routes_admin import router as admin_router
-from policy_db.api.routes_admin_ops import router as admin_ops_router
-from policy_db.api.routes_insights import router as insights_router
-from policy_db.api.routes_public import router as public_router
-from policy_db.api.routes_staff import router as staff_router
-from policy_db.api.schemas_admin import validation_messages
+from app.schemas.admin import validation_messages
+from channels.texts import DATABASE_DOWN_TEXT
 from policy_db.errors import (
     Conflict,
     InvalidDocument,
@@ -27,34 +21,12 @@ from policy_db.errors import (
     PolicyError,
     VersionConflict,
 )
-from policy_db.runtime import Runtime, build_runtime, prepare_database
 
 log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAPI:
-    """Build the app; with no runtime given, one is built from the settings at start-up."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = runtime or build_runtime()
-        if prepare:
-            prepare_database(app.state.runtime, export_dict=False)
-        app.state.runtime.search.index()
-        yield
-        app.state.runtime.database.dispose()
-
-    app = FastAPI(title="普陀营商政策助手 API", version="0.1.0", lifespan=lifespan)
-    app.include_router(public_router)
-    app.include_router(admin_ops_router)
-    app.include_router(admin_router)
-    app.include_router(staff_router)
-    app.include_router(insights_router)
-    _install_error_handlers(app)
-    return app
-
-
-def _install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI) -> None:
+    """Map policy, database and validation errors to clear 4xx/503 answers (never a 500 with a trace)."""
     @app.exception_handler(PolicyError)
     async def policy_error(_: Request, error: PolicyError) -> JSONResponse:
         if isinstance(error, NotFound):
@@ -97,7 +69,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_down(_: Request, error: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", error.orig)
-        return JSONResponse({"detail": "数据库暂时不可用，请稍后再试"}, status_code=503)
+        return JSONResponse({"detail": DATABASE_DOWN_TEXT}, status_code=503)
 
 
 def _printable_input(error: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -11,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from policy_db.audit import record
 from policy_db.auth import Principal
-from policy_db.catalog import active_measure_counts, bump_revision
+from policy_db.catalogue import DocumentView, active_measure_counts, bump_revision, document_view
+from policy_db.dictionary import refresh_dictionary
 from policy_db.errors import InvalidInput, NotFound
-from policy_db.ingest import import_document
+from policy_db.ingest import ingest_document
 from policy_db.models import ACTIVE, RETIRED, PolicyDocument
 from policy_db.parser import ParsedDocument, parse_document
 
@@ -40,26 +42,23 @@ def document_summary(parsed: ParsedDocument) -> dict[str, Any]:
             "measures": len(parsed.measures()), "units": units}
 
 
-def document_view(session: Session, document: PolicyDocument) -> dict[str, Any]:
-    """A document's fields as the admin API shows them (the measure count comes from the database)."""
-    return {"id": document.id, "slug": document.slug, "title": document.title,
-            "issuers": list(document.issuers or []),
-            "issued_on": document.issued_on.isoformat() if document.issued_on else None,
-            "status": document.status,
-            "measures": active_measure_counts(session, [document.id]).get(document.id, 0)}
+def document_state(session: Session, document: PolicyDocument) -> DocumentView:
+    """A document as shown and audited, with its active measure count from the database."""
+    return document_view(document, active_measure_counts(session, [document.id]).get(document.id, 0))
 
 
-def import_policy_text(session: Session, *, actor: Principal, text: str, slug: str,
-                       commit: bool) -> dict[str, Any]:
+def add_document_text(session: Session, *, actor: Principal, text: str, slug: str, commit: bool,
+                      dictionary_path: Path | None = None) -> dict[str, Any]:
     """Parse and import a document; without `commit`, report what would change and roll back.
 
-    A preview rolls back the session's transaction, so run it in a session of its own.
+    A preview rolls back the session's transaction, so run it in a session of its own. A committed
+    import also rewrites the bot's jieba dictionary at `dictionary_path`, when given.
     """
     check_slug(slug)
     parsed = parse_document(text)  # InvalidDocument (with line numbers) before anything is written
     existing = session.scalar(select(PolicyDocument).where(PolicyDocument.slug == slug))
-    before = document_view(session, existing) if existing else None
-    report = asdict(import_document(session, parsed, slug=slug, source_text=text))
+    before = asdict(document_state(session, existing)) if existing else None
+    report = asdict(ingest_document(session, parsed, slug=slug, source_text=text))
     result = {"committed": commit, "summary": document_summary(parsed), "report": report}
     if not commit:
         session.rollback()
@@ -68,6 +67,7 @@ def import_policy_text(session: Session, *, actor: Principal, text: str, slug: s
         return result
     record(session, actor=actor, action="import", entity="document", key=slug,
            before=before, after=report)
+    refresh_dictionary(session, dictionary_path)
     return result
 
 
@@ -79,10 +79,10 @@ def set_document_status(session: Session, *, actor: Principal, document_id: int,
         raise NotFound(f"没有编号为{document_id}的政策文件")
     assert status in (ACTIVE, RETIRED)
     if document.status != status:
-        before = document_view(session, document)
+        before = asdict(document_state(session, document))
         document.status = status
         session.flush()
-        record(session, actor=actor, action="retire" if status == RETIRED else "restore",
-               entity="document", key=document.slug, before=before, after=document_view(session, document))
+        record(session, actor=actor, action="retire" if status == RETIRED else "restore", entity="document",
+               key=document.slug, before=before, after=asdict(document_state(session, document)))
         bump_revision(session)
     return document

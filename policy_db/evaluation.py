@@ -9,12 +9,9 @@ question answered with no measure, no candidate and no unit.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 from policy_db.search import PolicySearch
 
@@ -163,18 +160,6 @@ def bm25_answer(search: PolicySearch) -> Callable[[str], Answer]:
         scores = bm25.get_scores(jieba.lcut(question))
         order = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i])[:5] if scores[i] > 0]
         return Answer([measures[i].number for i in order], measures[order[0]].units if order else [])
-    return answer
-
-
-def bot_answer(rasa_url: str, timeout: float = 30.0) -> Callable[[str], Answer]:
-    """Answer questions through the running bot's REST channel (a new sender per question)."""
-    client = httpx.Client(base_url=rasa_url, timeout=timeout)
-
-    def answer(question: str) -> Answer:
-        reply = client.post("/webhooks/rest/webhook",
-                            json={"sender": f"eval-{uuid.uuid4().hex}", "message": question})
-        reply.raise_for_status()
-        return answer_from_messages(reply.json())
     return answer
 
 

@@ -21,7 +21,6 @@ from policy_db.models import (
 )
 from policy_db.parser import parse_document
 
-
 # Offered when seeds/units.yml names no service center (and when the database itself is down).
 DEFAULT_SERVICE_CENTER = {"name": "普陀区行政服务中心", "phone": "12345"}
 

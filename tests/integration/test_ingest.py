@@ -91,11 +91,11 @@ def test_cli_dry_run_previews_without_writing(runtime: Runtime, tmp_path) -> Non
                     encoding="utf-8")
     env = {"DATABASE_URL": runtime.settings.database_url, "PATH": "/usr/bin:/bin",
            "DICTIONARY_PATH": str(tmp_path / "dict.txt")}
-    dry = subprocess.run([sys.executable, "-m", "policy_db.cli", "import", str(path), "--dry-run"],
+    dry = subprocess.run([sys.executable, "-m", "app.cli", "import", str(path), "--dry-run"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert dry.returncode == 0, dry.stderr
     assert "dry run" in dry.stdout and count(runtime, PolicyDocument) == 1
-    real = subprocess.run([sys.executable, "-m", "policy_db.cli", "import", str(path)],
+    real = subprocess.run([sys.executable, "-m", "app.cli", "import", str(path)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert real.returncode == 0, real.stderr
     assert count(runtime, PolicyDocument) == 2
@@ -106,7 +106,7 @@ def test_cli_rejects_a_malformed_file_naming_the_line(runtime: Runtime, tmp_path
     path.write_text("一、办事\n(一)线上服务。具体措施:\n1.推进网办。(责任单位:区府办)\n3.跳号了。(责任单位:区府办)\n",
                     encoding="utf-8")
     env = {"DATABASE_URL": runtime.settings.database_url, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "policy_db.cli", "import", str(path)],
+    result = subprocess.run([sys.executable, "-m", "app.cli", "import", str(path)],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 1 and "第4行" in result.stdout
     assert count(runtime, PolicyDocument) == 1

@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from app.bot_client import bot_answer
 from policy_db.calibration import save_calibration
 from policy_db.config import PROJECT_ROOT
 from policy_db.dictionary import export_dictionary
 from policy_db.errors import InvalidDocument
-from policy_db.evaluation import bm25_answer, bot_answer, evaluate, load_items, matcher_answer
+from policy_db.evaluation import bm25_answer, evaluate, load_items, matcher_answer
 from policy_db.ingest import ImportReport, ingest_document
 from policy_db.migrate import upgrade_database
 from policy_db.parser import parse_document

@@ -33,8 +33,9 @@ class PolicyAction(Action, metaclass=ABCMeta):
     def name(self) -> str:
         """The action's name in the domain."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """Run `answer`, turning database and policy errors into an apology with the contact."""
         try:
             runtime = get_runtime()
@@ -42,13 +43,15 @@ class PolicyAction(Action, metaclass=ABCMeta):
             return self.answer(dispatcher, tracker, domain, runtime)
         except (SQLAlchemyError, PolicyError, OSError) as error:
             log.exception("%s failed: %s", self.name(), error)
-            dispatcher.utter_message(response="utter_policy_db_unavailable",
-                                     contact=contact_text(_fallback_center()))
+            dispatcher.utter_message(
+                response="utter_policy_db_unavailable", contact=contact_text(_fallback_center())
+            )
             return []
 
     @abstractmethod
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
-               runtime: Runtime) -> list[dict[str, Any]]:
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], runtime: Runtime
+    ) -> list[dict[str, Any]]:
         """Reply to the user's turn."""
 
 
@@ -86,14 +89,26 @@ def channel_of(tracker: Tracker) -> str:
     return str(tracker.get_latest_input_channel() or "")
 
 
-def record_question(runtime: Runtime, tracker: Tracker, outcome: str,
-                    measures: list[MeasureView] = (), top_score: float = 0.0,  # type: ignore[assignment]
-                    text: str | None = None) -> None:
+def record_question(
+    runtime: Runtime,
+    tracker: Tracker,
+    outcome: str,
+    measures: list[MeasureView] = (),
+    top_score: float = 0.0,  # type: ignore[assignment]
+    text: str | None = None,
+) -> None:
     """Log the question (or `text`) and its outcome for the insights page; never fails the reply."""
     try:
         with runtime.database.session() as session:
-            log_question(session, sender_id=tracker.sender_id, text=text or user_text(tracker),
-                         outcome=outcome, channel=channel_of(tracker), intent=user_intent(tracker),
-                         measures=[measure_key(m) for m in measures], top_score=top_score)
+            log_question(
+                session,
+                sender_id=tracker.sender_id,
+                text=text or user_text(tracker),
+                outcome=outcome,
+                channel=channel_of(tracker),
+                intent=user_intent(tracker),
+                measures=[measure_key(m) for m in measures],
+                top_score=top_score,
+            )
     except SQLAlchemyError as error:
         log.error("could not log question: %s", error)

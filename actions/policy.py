@@ -39,20 +39,24 @@ def topic_query(runtime: Runtime, intent: str, text: str) -> str:
     return text
 
 
-def present_measures(dispatcher: CollectingDispatcher, measures: list[MeasureView], *,
-                     intro: str, more: bool) -> None:
+def present_measures(
+    dispatcher: CollectingDispatcher, measures: list[MeasureView], *, intro: str, more: bool
+) -> None:
     """Utter a numbered list with follow-up buttons and the measures payload."""
     lines = [measure_line(i, m) for i, m in enumerate(measures, 1)]
     text = trim("\n".join([intro, *lines, "点“详情”看全文，或问“这个找哪个部门”。"]), 260)
-    dispatcher.utter_message(text=text, buttons=follow_up_buttons(measures, more),
-                             json_message=measures_payload(measures))
+    dispatcher.utter_message(
+        text=text, buttons=follow_up_buttons(measures, more), json_message=measures_payload(measures)
+    )
 
 
-def no_match_reply(dispatcher: CollectingDispatcher, runtime: Runtime,
-                   suggestions: list[str] | None = None) -> None:
+def no_match_reply(
+    dispatcher: CollectingDispatcher, runtime: Runtime, suggestions: list[str] | None = None
+) -> None:
     """Say honestly that nothing matched; suggest topics and offer the service center."""
     dispatcher.utter_message(
-        response="utter_no_match", contact=contact_text(runtime.service_center),
+        response="utter_no_match",
+        contact=contact_text(runtime.service_center),
         buttons=[*topic_buttons(runtime.topics, suggestions, limit=4), button("转人工", "human_handoff")],
     )
 
@@ -61,35 +65,52 @@ CLARIFY_INTRO = "您是想了解以下哪一项？点一下我给您详细说明
 RELATED_INTRO = "行动方案中可能相关的措施，点一下查看详情："
 
 
-def clarify_reply(dispatcher: CollectingDispatcher, measures: list[MeasureView],
-                  intro: str = CLARIFY_INTRO) -> None:
+def clarify_reply(
+    dispatcher: CollectingDispatcher, measures: list[MeasureView], intro: str = CLARIFY_INTRO
+) -> None:
     """Plausible but not sure: offer the candidates as quick replies; the click is logged."""
     lines = [measure_line(i, m) for i, m in enumerate(measures, 1)]
     text = trim("\n".join([intro, *lines]), 260)
-    buttons = [button(f"第{m.number}条 {m.title}"[:24], "ask_measure", measure_number=str(m.number),
-                      choice="clarify") for m in measures]
+    buttons = [
+        button(
+            f"第{m.number}条 {m.title}"[:24], "ask_measure", measure_number=str(m.number), choice="clarify"
+        )
+        for m in measures
+    ]
     buttons.append(button("都不是，转人工", "human_handoff"))
     dispatcher.utter_message(text=text, buttons=buttons, json_message=clarify_payload(measures))
 
 
-def remit_reply(dispatcher: CollectingDispatcher, runtime: Runtime, route: RemitRoute,
-                candidates: list[MeasureView] = ()) -> None:  # type: ignore[assignment]
+def remit_reply(
+    dispatcher: CollectingDispatcher, runtime: Runtime, route: RemitRoute, candidates: list[MeasureView] = ()
+) -> None:  # type: ignore[assignment]
     """No measure answers for sure, but the matter is a unit's remit: name the unit honestly.
 
     Measures that may still be related follow as quick replies (a click is logged like a clarify pick).
     """
     contact = runtime.search.unit_contact(route.unit)
     dispatcher.utter_message(
-        response="utter_remit", phrase=route.phrase, unit=route.unit, unit_contact=contact or route.unit,
+        response="utter_remit",
+        phrase=route.phrase,
+        unit=route.unit,
+        unit_contact=contact or route.unit,
         contact=contact_text(runtime.service_center),
         buttons=[] if candidates else [button("转人工", "human_handoff")],
-        json_message=units_payload({route.unit: []}))
+        json_message=units_payload({route.unit: []}),
+    )
     if candidates:
         clarify_reply(dispatcher, list(candidates), intro=RELATED_INTRO)
 
 
-def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, runtime: Runtime, *,
-                    query: str, topic: str | None, out_of_scope: bool = False) -> list[dict[str, Any]]:
+def answer_question(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    runtime: Runtime,
+    *,
+    query: str,
+    topic: str | None,
+    out_of_scope: bool = False,
+) -> list[dict[str, Any]]:
     """Answer, clarify, route by remit or decline; an out-of-scope label needs a strong match to answer."""
     result = runtime.search.search(query, topic=topic, limit=PAGE)
     outcome, route = result.outcome, result.route
@@ -104,22 +125,30 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, runtime:
     elif outcome == "clarify":
         clarify_reply(dispatcher, result.measures)
         record_question(runtime, tracker, "clarified", result.measures, result.top_score)
-        return [SlotSet("last_query", query),
-                SlotSet("last_measures", [measure_key(m) for m in result.measures]),
-                SlotSet("last_offset", float(PAGE)), SlotSet("last_topic", topic)]
+        return [
+            SlotSet("last_query", query),
+            SlotSet("last_measures", [measure_key(m) for m in result.measures]),
+            SlotSet("last_offset", float(PAGE)),
+            SlotSet("last_topic", topic),
+        ]
     elif route is not None:
         candidates = result.measures[:3] if outcome == result.outcome else []
         remit_reply(dispatcher, runtime, route, candidates)
         record_question(runtime, tracker, "routed", candidates, top_score=result.top_score)
         if candidates:
-            return [SlotSet("last_query", query),
-                    SlotSet("last_measures", [measure_key(m) for m in candidates])]
+            return [
+                SlotSet("last_query", query),
+                SlotSet("last_measures", [measure_key(m) for m in candidates]),
+            ]
         return []
     else:
         return []  # the caller declines in its own words
-    return [SlotSet("last_measures", [measure_key(m) for m in result.measures]),
-            SlotSet("last_query", query), SlotSet("last_offset", float(PAGE)),
-            SlotSet("last_topic", topic or tracker.get_slot("last_topic"))]
+    return [
+        SlotSet("last_measures", [measure_key(m) for m in result.measures]),
+        SlotSet("last_query", query),
+        SlotSet("last_offset", float(PAGE)),
+        SlotSet("last_topic", topic or tracker.get_slot("last_topic")),
+    ]
 
 
 class ActionAnswerPolicy(PolicyAction):
@@ -128,8 +157,9 @@ class ActionAnswerPolicy(PolicyAction):
     def name(self) -> str:
         return "action_answer_policy"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
-               runtime: Runtime) -> list[dict[str, Any]]:
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], runtime: Runtime
+    ) -> list[dict[str, Any]]:
         intent = user_intent(tracker)
         if declined_elsewhere(dispatcher, tracker, runtime):
             return [SlotSet("last_intent", intent)]
@@ -160,24 +190,29 @@ class ActionShowMore(PolicyAction):
     def name(self) -> str:
         return "action_show_more"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
-               runtime: Runtime) -> list[dict[str, Any]]:
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], runtime: Runtime
+    ) -> list[dict[str, Any]]:
         query = tracker.get_slot("last_query")
         if not query:
-            dispatcher.utter_message(response="utter_ask_which_more",
-                                     buttons=topic_buttons(runtime.topics, limit=6))
+            dispatcher.utter_message(
+                response="utter_ask_which_more", buttons=topic_buttons(runtime.topics, limit=6)
+            )
             return []
         offset = int(tracker.get_slot("last_offset") or PAGE)
-        result = runtime.search.search(query, topic=tracker.get_slot("last_topic"), limit=PAGE,
-                                       offset=offset)
+        result = runtime.search.search(query, topic=tracker.get_slot("last_topic"), limit=PAGE, offset=offset)
         if not result.measures:
-            dispatcher.utter_message(response="utter_no_more_measures",
-                                     contact=contact_text(runtime.service_center))
+            dispatcher.utter_message(
+                response="utter_no_more_measures", contact=contact_text(runtime.service_center)
+            )
             return [SlotSet("last_offset", float(offset))]
-        present_measures(dispatcher, result.measures, intro="还有这些相关措施：",
-                         more=result.total > offset + PAGE)
-        return [SlotSet("last_measures", [measure_key(m) for m in result.measures]),
-                SlotSet("last_offset", float(offset + PAGE))]
+        present_measures(
+            dispatcher, result.measures, intro="还有这些相关措施：", more=result.total > offset + PAGE
+        )
+        return [
+            SlotSet("last_measures", [measure_key(m) for m in result.measures]),
+            SlotSet("last_offset", float(offset + PAGE)),
+        ]
 
 
 class ActionMeasureDetail(PolicyAction):
@@ -186,28 +221,38 @@ class ActionMeasureDetail(PolicyAction):
     def name(self) -> str:
         return "action_measure_detail"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
-               runtime: Runtime) -> list[dict[str, Any]]:
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], runtime: Runtime
+    ) -> list[dict[str, Any]]:
         measure = self._chosen(tracker, runtime)
         if measure is None:
             dispatcher.utter_message(response="utter_measure_not_found")
             return [SlotSet("measure_number", None)]
-        text = trim(f"第{measure.number}条（{measure.category}）：{measure.text}\n"
-                    f"责任单位：{'、'.join(measure.units)}", 240)
+        text = trim(
+            f"第{measure.number}条（{measure.category}）：{measure.text}\n"
+            f"责任单位：{'、'.join(measure.units)}",
+            240,
+        )
         buttons = [button("哪个部门负责", "ask_unit"), button("转人工", "human_handoff")]
         dispatcher.utter_message(text=text, json_message=measures_payload([measure]), buttons=buttons)
         if next(tracker.get_latest_entity_values("choice"), None) == "clarify":
             # The user picked a candidate we offered: their question is a free example for staff.
-            record_question(runtime, tracker, "clarify_choice", [measure], 1.0,
-                            text=str(tracker.get_slot("last_query") or ""))
+            record_question(
+                runtime,
+                tracker,
+                "clarify_choice",
+                [measure],
+                1.0,
+                text=str(tracker.get_slot("last_query") or ""),
+            )
         else:
             record_question(runtime, tracker, "answered", [measure], 1.0)
-        return [SlotSet("measure_number", None),
-                SlotSet("last_measures", [measure_key(measure)])]
+        return [SlotSet("measure_number", None), SlotSet("last_measures", [measure_key(measure)])]
 
     def _chosen(self, tracker: Tracker, runtime: Runtime) -> MeasureView | None:
         raw = tracker.get_slot("measure_number") or next(
-            tracker.get_latest_entity_values("measure_number"), None)
+            tracker.get_latest_entity_values("measure_number"), None
+        )
         number = _number(raw)
         last = [parse_key(k) for k in tracker.get_slot("last_measures") or []]
         if user_intent(tracker) == "ask_detail" and last:
@@ -230,5 +275,4 @@ def _number(raw: object) -> int | None:
 
 def _load(runtime: Runtime, document_id: int, number: int) -> MeasureView:
     with runtime.database.session() as session:
-        return catalogue.measure_view(
-            catalogue.get_measure(session, document_id=document_id, number=number))
+        return catalogue.measure_view(catalogue.get_measure(session, document_id=document_id, number=number))

@@ -32,8 +32,12 @@ STAGES = {
     "拟上市": ("上市", "ipo", "挂牌"),
     "发展期": ("发展", "成长", "扩张", "稳定", "成熟", "几年"),
 }
-STAGE_WORDS = {"筹备期": "企业开办 名称", "初创期": "创业 孵化 创业服务", "发展期": "融资 人才",
-               "拟上市": "上市 拟上市企业"}
+STAGE_WORDS = {
+    "筹备期": "企业开办 名称",
+    "初创期": "创业 孵化 创业服务",
+    "发展期": "融资 人才",
+    "拟上市": "上市 拟上市企业",
+}
 
 
 def classify(value: str, table: dict[str, tuple[str, ...]]) -> str | None:
@@ -46,12 +50,45 @@ def classify(value: str, table: dict[str, tuple[str, ...]]) -> str | None:
 
 
 # Words of a request to be matched ("帮我看看我们能享受哪些政策"), as opposed to a concrete question.
-PROFILE_WORDS = frozenset({
-    "政策", "享受", "适合", "推荐", "匹配", "企业", "公司", "我们", "我司", "能",
-    "哪些", "什么", "帮", "帮我", "看看", "看", "符合", "条件", "扶持", "支持",
-    "优惠", "有", "啥", "这种", "这类", "类", "型", "可以", "申请", "一下", "情况",
-    "了解", "类型", "企业类型", "对口",
-})
+PROFILE_WORDS = frozenset(
+    {
+        "政策",
+        "享受",
+        "适合",
+        "推荐",
+        "匹配",
+        "企业",
+        "公司",
+        "我们",
+        "我司",
+        "能",
+        "哪些",
+        "什么",
+        "帮",
+        "帮我",
+        "看看",
+        "看",
+        "符合",
+        "条件",
+        "扶持",
+        "支持",
+        "优惠",
+        "有",
+        "啥",
+        "这种",
+        "这类",
+        "类",
+        "型",
+        "可以",
+        "申请",
+        "一下",
+        "情况",
+        "了解",
+        "类型",
+        "企业类型",
+        "对口",
+    }
+)
 
 
 def asks_a_concrete_question(text: str, runtime: Runtime) -> bool:
@@ -69,8 +106,9 @@ class ValidateProfileForm(FormValidationAction):
     def name(self) -> str:
         return "validate_profile_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         """No questions when the turn that opened the form is a concrete question: answer it."""
         opening = tracker.get_slot("requested_slot") is None  # the form starts with this turn
         if opening:
@@ -79,24 +117,27 @@ class ValidateProfileForm(FormValidationAction):
                 return []
         return domain_slots
 
-    def validate_enterprise_type(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_enterprise_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """One of the seven enterprise types (外资企业 … 新设企业)."""
         found = classify(str(value or ""), ENTERPRISE_TYPES)
         if found is None:
             dispatcher.utter_message(response="utter_enterprise_type_unclear")
         return {"enterprise_type": found}
 
-    def validate_stage(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: DomainDict) -> dict[str, Any]:
+    def validate_stage(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """筹备期 / 初创期 / 发展期 / 拟上市."""
         found = classify(str(value or ""), STAGES)
         if found is None:
             dispatcher.utter_message(response="utter_stage_unclear")
         return {"stage": found}
 
-    def validate_need(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      domain: DomainDict) -> dict[str, Any]:
+    def validate_need(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Any non-empty description of what the company needs."""
         text = str(value or "").strip()
         if len(text) < 2 or text.startswith("/"):
@@ -111,26 +152,33 @@ class ActionMatchProfile(PolicyAction):
     def name(self) -> str:
         return "action_match_profile"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
-               runtime: Runtime) -> list[dict[str, Any]]:
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], runtime: Runtime
+    ) -> list[dict[str, Any]]:
         kind = str(tracker.get_slot("enterprise_type") or "")
         stage = str(tracker.get_slot("stage") or "")
         need = str(tracker.get_slot("need") or "")
         if not (stage and need):  # the form was skipped: answer the question that opened it
             return ActionAnswerPolicy().answer(dispatcher, tracker, domain, runtime)
-        matches = match_profile(runtime.search, enterprise_type=kind, need=need,
-                                stage_words=STAGE_WORDS.get(stage, ""), limit=3)
+        matches = match_profile(
+            runtime.search, enterprise_type=kind, need=need, stage_words=STAGE_WORDS.get(stage, ""), limit=3
+        )
         measures = [m.measure for m in matches]
         if not measures:
-            dispatcher.utter_message(response="utter_profile_no_match",
-                                     contact=contact_text(runtime.service_center))
+            dispatcher.utter_message(
+                response="utter_profile_no_match", contact=contact_text(runtime.service_center)
+            )
             record_question(runtime, tracker, "no_match")
             return _reset()
         intro = f"按“{kind}、{stage}、需要{need}”为您匹配到："
         present_measures(dispatcher, measures, intro=intro, more=False)
         record_question(runtime, tracker, "answered", measures, matches[0].score)
-        return [*_reset(), SlotSet("last_measures", [measure_key(m) for m in measures]),
-                SlotSet("last_query", f"{need} {kind}"), SlotSet("last_offset", 3.0)]
+        return [
+            *_reset(),
+            SlotSet("last_measures", [measure_key(m) for m in measures]),
+            SlotSet("last_query", f"{need} {kind}"),
+            SlotSet("last_offset", 3.0),
+        ]
 
 
 def _reset() -> list[dict[str, Any]]:

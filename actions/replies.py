@@ -25,9 +25,12 @@ def measure_line(index: int, measure: MeasureView) -> str:
 def measures_payload(measures: list[MeasureView]) -> dict[str, Any]:
     """The DESIGN.md `measures` payload, best first."""
     fields = ("document_id", "number", "title", "text", "category", "units", "score")
-    return {"type": "measures",
-            "measures": [{k: m.payload()[k] for k in fields} | {"document_title": m.document_title}
-                         for m in measures]}
+    return {
+        "type": "measures",
+        "measures": [
+            {k: m.payload()[k] for k in fields} | {"document_title": m.document_title} for m in measures
+        ],
+    }
 
 
 def clarify_payload(measures: list[MeasureView]) -> dict[str, Any]:
@@ -53,16 +56,18 @@ def button(title: str, intent: str, **entities: str) -> dict[str, str]:
 
 def follow_up_buttons(measures: list[MeasureView], more: bool) -> list[dict[str, str]]:
     """更多 / 第N条详情 / 哪个部门负责."""
-    buttons = [button(f"第{m.number}条详情", "ask_measure", measure_number=str(m.number))
-               for m in measures[:3]]
+    buttons = [
+        button(f"第{m.number}条详情", "ask_measure", measure_number=str(m.number)) for m in measures[:3]
+    ]
     buttons.append(button("哪个部门负责", "ask_unit"))
     if more:
         buttons.insert(0, button("更多", "more"))
     return buttons
 
 
-def topic_buttons(topics: dict[str, dict[str, object]], names: list[str] | None = None,
-                  limit: int = 6) -> list[dict[str, str]]:
+def topic_buttons(
+    topics: dict[str, dict[str, object]], names: list[str] | None = None, limit: int = 6
+) -> list[dict[str, str]]:
     """Buttons for topics (all, or the named ones), payload `/topic_x`."""
     chosen = [n for n in (names or list(topics)) if n in topics][:limit]
     return [button(str(topics[n].get("label", n)), n) for n in chosen]

@@ -28,6 +28,6 @@ def declined_elsewhere(dispatcher: CollectingDispatcher, tracker: Tracker, runti
         return False
     record_question(runtime, tracker, "out_of_scope")
     dispatcher.utter_message(
-        response="utter_other_region", place=place,
-        buttons=topic_buttons(runtime.topics, limit=4))
+        response="utter_other_region", place=place, buttons=topic_buttons(runtime.topics, limit=4)
+    )
     return True

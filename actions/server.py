@@ -49,8 +49,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     secret = os.environ.get("ACTION_SERVER_TOKEN", "")
     if len(secret) < 16:
-        sys.exit("ACTION_SERVER_TOKEN must be set (16 characters or more): Rasa sends it with every "
-                 "action call; `make run` generates one under var/secrets/")
+        sys.exit(
+            "ACTION_SERVER_TOKEN must be set (16 characters or more): Rasa sends it with every "
+            "action call; `make run` generates one under var/secrets/"
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     host = os.environ.get("ACTION_SERVER_HOST", "127.0.0.1")
     log.info("action server on http://%s:%s (calls need the shared secret)", host, args.port)

@@ -22,8 +22,27 @@ from policy_db.catalogue import MeasureView, measure_key
 from policy_db.runtime import Runtime
 
 # Words of "which unit is responsible" questions; what is left names the matter itself.
-ASK_UNIT_WORDS = ("哪个部门", "哪个单位", "哪个局", "什么部门", "哪些部门", "找哪", "找谁", "归谁", "谁管",
-                  "谁负责", "负责", "归哪", "管的", "部门", "单位", "这个", "这事", "这件事", "那个")
+ASK_UNIT_WORDS = (
+    "哪个部门",
+    "哪个单位",
+    "哪个局",
+    "什么部门",
+    "哪些部门",
+    "找哪",
+    "找谁",
+    "归谁",
+    "谁管",
+    "谁负责",
+    "负责",
+    "归哪",
+    "管的",
+    "部门",
+    "单位",
+    "这个",
+    "这事",
+    "这件事",
+    "那个",
+)
 
 
 def _matter(text: str) -> str:
@@ -47,8 +66,9 @@ class ActionResponsibleUnit(PolicyAction):
     def name(self) -> str:
         return "action_responsible_unit"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
-               runtime: Runtime) -> list[dict[str, Any]]:
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], runtime: Runtime
+    ) -> list[dict[str, Any]]:
         if declined_elsewhere(dispatcher, tracker, runtime):
             return []
         matter = _matter(user_text(tracker))
@@ -57,8 +77,7 @@ class ActionResponsibleUnit(PolicyAction):
             result = runtime.search.search(matter, limit=1)
             measures = result.measures
         if not measures:
-            measures = [_load(runtime, *parse_key(k)) for k in
-                        (tracker.get_slot("last_measures") or [])[:1]]
+            measures = [_load(runtime, *parse_key(k)) for k in (tracker.get_slot("last_measures") or [])[:1]]
         if not measures:
             record_question(runtime, tracker, "no_match")
             no_match_reply(dispatcher, runtime)
@@ -66,7 +85,8 @@ class ActionResponsibleUnit(PolicyAction):
         top = measures[0]
         lead, *others = top.units
         text = f"第{top.number}条“{top.title}”由{lead}牵头负责" + (
-            f"，{'、'.join(others)}配合。" if others else "。")
+            f"，{'、'.join(others)}配合。" if others else "。"
+        )
         dispatcher.utter_message(text=trim(text), json_message=units_payload(units_of([top])))
         dispatcher.utter_message(text=measure_line(1, top), json_message=measures_payload([top]))
         record_question(runtime, tracker, "answered", [top], top.score)
@@ -79,8 +99,9 @@ class ActionUnitDuties(PolicyAction):
     def name(self) -> str:
         return "action_unit_duties"
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
-               runtime: Runtime) -> list[dict[str, Any]]:
+    def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], runtime: Runtime
+    ) -> list[dict[str, Any]]:
         text = user_text(tracker)
         mention = tracker.get_slot("unit") or next(tracker.get_latest_entity_values("unit"), None)
         unit = runtime.search.resolve_unit(str(mention)) if mention else None
@@ -98,10 +119,14 @@ class ActionUnitDuties(PolicyAction):
         lead = [m.number for m in duties if m.units and m.units[0] == unit]
         dispatcher.utter_message(
             text=f"{unit}共负责{len(duties)}条措施，其中牵头{len(lead)}条。",
-            json_message=units_payload({unit: [m.number for m in duties]}))
+            json_message=units_payload({unit: [m.number for m in duties]}),
+        )
         measures = shown
-        present_measures(dispatcher, measures[:PAGE], intro=f"{unit}负责的措施：",
-                         more=len(measures) > PAGE)
+        present_measures(dispatcher, measures[:PAGE], intro=f"{unit}负责的措施：", more=len(measures) > PAGE)
         record_question(runtime, tracker, "answered", measures[:PAGE], 1.0)
-        return [SlotSet("unit", None), SlotSet("last_measures", [measure_key(m) for m in measures[:PAGE]]),
-                SlotSet("last_query", unit), SlotSet("last_offset", float(PAGE))]
+        return [
+            SlotSet("unit", None),
+            SlotSet("last_measures", [measure_key(m) for m in measures[:PAGE]]),
+            SlotSet("last_query", unit),
+            SlotSet("last_offset", float(PAGE)),
+        ]

@@ -15,8 +15,10 @@ def bot_answer(rasa_url: str, timeout: float = 30.0) -> Callable[[str], Answer]:
     client = httpx.Client(base_url=rasa_url, timeout=timeout)
 
     def answer(question: str) -> Answer:
-        reply = client.post("/webhooks/rest/webhook",
-                            json={"sender": f"eval-{uuid.uuid4().hex}", "message": question})
+        reply = client.post(
+            "/webhooks/rest/webhook", json={"sender": f"eval-{uuid.uuid4().hex}", "message": question}
+        )
         reply.raise_for_status()
         return answer_from_messages(reply.json())
+
     return answer

@@ -67,8 +67,10 @@ def _print_report(report: ImportReport, title: str, dry_run: bool) -> None:
     table = Table(title=f"{title} ({report.slug}){' — dry run, nothing written' if dry_run else ''}")
     for column in ("created", "updated", "unchanged", "retired", "new units"):
         table.add_column(column)
-    table.add_row(*(_numbers(v) for v in (report.created, report.updated, report.unchanged,
-                                          report.retired)), "、".join(report.new_units) or "-")
+    table.add_row(
+        *(_numbers(v) for v in (report.created, report.updated, report.unchanged, report.retired)),
+        "、".join(report.new_units) or "-",
+    )
     console.print(table)
 
 
@@ -93,8 +95,10 @@ def search(question: str, limit: int = 5) -> None:
     """Search the measures as the bot would."""
     runtime = build_runtime()
     result = runtime.search.search(question, limit=limit)
-    console.print(f"kind={result.kind} outcome={result.outcome} unit={result.unit} "
-                  f"top={result.top_score:.3f} route={result.route}")
+    console.print(
+        f"kind={result.kind} outcome={result.outcome} unit={result.unit} "
+        f"top={result.top_score:.3f} route={result.route}"
+    )
     for m in result.measures:
         console.print(f"{m.score:.3f} 第{m.number}条 {m.title} ({'、'.join(m.units)})")
 
@@ -191,8 +195,13 @@ def restore_json(
     data = CatalogueBackup.model_validate_json(path.read_text(encoding="utf-8"))
     try:
         with runtime.database.session() as session:
-            counts = restore_backup(session, actor=Principal("cli", "admin"), data=data, replace=replace,
-                                    dictionary_path=runtime.settings.dictionary_path)
+            counts = restore_backup(
+                session,
+                actor=Principal("cli", "admin"),
+                data=data,
+                replace=replace,
+                dictionary_path=runtime.settings.dictionary_path,
+            )
     except PolicyError as error:
         console.print(f"[red]not imported:[/red] {error}")
         raise typer.Exit(1) from error

@@ -27,13 +27,15 @@ log = logging.getLogger(__name__)
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map policy, database and validation errors to clear 4xx/503 answers (never a 500 with a trace)."""
+
     @app.exception_handler(PolicyError)
     async def policy_error(_: Request, error: PolicyError) -> JSONResponse:
         if isinstance(error, NotFound):
             return JSONResponse({"detail": str(error)}, status_code=404)
         if isinstance(error, VersionConflict):
-            return JSONResponse({"detail": str(error), "current_version": error.current_version},
-                                status_code=409)
+            return JSONResponse(
+                {"detail": str(error), "current_version": error.current_version}, status_code=409
+            )
         if isinstance(error, InvalidDocument):
             problems = [{"line": p.line, "message": p.message} for p in error.problems]
             return JSONResponse({"detail": "文件格式有误", "problems": problems}, status_code=422)
@@ -47,16 +49,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def integrity_error(_: Request, error: IntegrityError) -> JSONResponse:
         # A concurrent write won the race for a unique name or number.
         log.warning("integrity error: %s", error.orig)
-        return JSONResponse({"detail": "与现有数据冲突（可能刚被他人修改），请刷新后重试"},
-                            status_code=409)
+        return JSONResponse({"detail": "与现有数据冲突（可能刚被他人修改），请刷新后重试"}, status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [_printable_input(e) for e in error.errors()]
         if not request.url.path.startswith("/api/admin/"):
             return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
-        return JSONResponse({"detail": "；".join(validation_messages(errors)) or "请求内容有误",
-                             "errors": jsonable_encoder(errors)}, status_code=422)
+        return JSONResponse(
+            {
+                "detail": "；".join(validation_messages(errors)) or "请求内容有误",
+                "errors": jsonable_encoder(errors),
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)

@@ -33,15 +33,22 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], *, filena
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows([safe_cell(v) for v in row] for row in rows)
-    return Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": disposition(filename)})
+    return Response(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition(filename)},
+    )
 
 
-def xlsx_response(title: str, columns: Sequence[tuple[str, int]], rows: Iterable[Sequence[Any]], *,
-                  filename: str) -> Response:
+def xlsx_response(
+    title: str, columns: Sequence[tuple[str, int]], rows: Iterable[Sequence[Any]], *, filename: str
+) -> Response:
     """A downloadable one-sheet workbook."""
-    return Response(xlsx_bytes(title, columns, rows), media_type=XLSX,
-                    headers={"Content-Disposition": disposition(filename)})
+    return Response(
+        xlsx_bytes(title, columns, rows),
+        media_type=XLSX,
+        headers={"Content-Disposition": disposition(filename)},
+    )
 
 
 def xlsx_bytes(title: str, columns: Sequence[tuple[str, int]], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -36,8 +36,18 @@ from policy_db.runtime import Runtime, build_runtime, prepare_database
 WIDGET_DIR = Path(__file__).resolve().parent / "widget"
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 CONSOLE_PAGES = {"/staff": "staff.html", "/admin": "admin.html", "/admin/insights": "insights.html"}
-ROUTERS = (public, admin_access, admin_documents, admin_audit, admin_backup, admin_measures, admin_catalogue,
-           staff, insights, chat)
+ROUTERS = (
+    public,
+    admin_access,
+    admin_documents,
+    admin_audit,
+    admin_backup,
+    admin_measures,
+    admin_catalogue,
+    staff,
+    insights,
+    chat,
+)
 
 
 def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAPI:
@@ -57,8 +67,12 @@ def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAP
         app.include_router(module.router)
     install_error_handlers(app)
     settings = runtime.settings if runtime else get_settings()
-    app.state.chat_limiter = RateLimiter(settings.chat_rate_limit, settings.chat_rate_window_seconds,
-                                         settings.redis_url or None, scope="widget")
+    app.state.chat_limiter = RateLimiter(
+        settings.chat_rate_limit,
+        settings.chat_rate_window_seconds,
+        settings.redis_url or None,
+        scope="widget",
+    )
     _mount_console(app)
     if (WIDGET_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=WIDGET_DIR, html=True), name="widget")
@@ -68,8 +82,9 @@ def build_app(runtime: Runtime | None = None, *, prepare: bool = True) -> FastAP
 def _mount_console(app: FastAPI) -> None:
     """The staff console, admin and insights pages, and their assets under /console-static."""
     # Before the static mount, which would otherwise answer this path.
-    app.add_api_route("/console-static/js/kinds.js", _kinds_module, methods=["GET", "HEAD"],
-                      include_in_schema=False)
+    app.add_api_route(
+        "/console-static/js/kinds.js", _kinds_module, methods=["GET", "HEAD"], include_in_schema=False
+    )
     app.mount("/console-static", StaticFiles(directory=CONSOLE_DIR), name="console")
     for path, page in CONSOLE_PAGES.items():
         app.add_api_route(path, _page(CONSOLE_DIR / page), methods=["GET", "HEAD"], include_in_schema=False)
@@ -77,8 +92,10 @@ def _mount_console(app: FastAPI) -> None:
 
 def _kinds_module() -> Response:
     """The closed vocabularies and their labels as an ES module, from `policy_db.kinds`."""
-    body = "".join(f"export const {name.upper()} = Object.freeze({json.dumps(values, ensure_ascii=False)});\n"
-                   for name, values in kinds.labels().items())
+    body = "".join(
+        f"export const {name.upper()} = Object.freeze({json.dumps(values, ensure_ascii=False)});\n"
+        for name, values in kinds.labels().items()
+    )
     return Response(body, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 

@@ -18,8 +18,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.deps import RuntimeDep, get_runtime
 from policy_db.auth import ROLES, Principal, authenticate
 
-bearer = HTTPBearer(auto_error=False, scheme_name="API 令牌",
-                    description="`make admin-token` 生成的令牌，或环境变量 ADMIN_BOOTSTRAP_TOKEN 的值")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="API 令牌",
+    description="`make admin-token` 生成的令牌，或环境变量 ADMIN_BOOTSTRAP_TOKEN 的值",
+)
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
@@ -36,8 +39,9 @@ def current_principal(request: Request, runtime: RuntimeDep, credentials: Creden
         raise _unauthorized("需要登录：请在请求头中提供 Authorization: Bearer <令牌>")
     # Its own short transaction: recording last use must not hold locks for the whole request.
     with runtime.database.session() as session:
-        principal = authenticate(session, credentials.credentials,
-                                 bootstrap=runtime.settings.admin_bootstrap_token)
+        principal = authenticate(
+            session, credentials.credentials, bootstrap=runtime.settings.admin_bootstrap_token
+        )
     if principal is None:
         raise _unauthorized("令牌无效或已被吊销")
     return principal
@@ -87,8 +91,7 @@ class AuthenticatedRoute(APIRoute):
 
         async def authenticated(request: Request) -> Response:
             credentials = await bearer(request)
-            principal = await run_in_threadpool(current_principal, request, get_runtime(request),
-                                                credentials)
+            principal = await run_in_threadpool(current_principal, request, get_runtime(request), credentials)
             request.state.principal = role_check(principal)
             return await handler(request)
 

@@ -28,8 +28,7 @@ class RateLimiter:
     answered again; a fixed window would also let 2 x limit through across its boundary.
     """
 
-    def __init__(self, limit: int, window: int, redis_url: str | None = None, *,
-                 scope: str) -> None:
+    def __init__(self, limit: int, window: int, redis_url: str | None = None, *, scope: str) -> None:
         self.limit, self.window, self.scope = limit, window, scope
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.5) if redis_url else None
         self._accepted: dict[str, deque[float]] = {}

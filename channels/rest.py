@@ -85,8 +85,9 @@ class PublicRestInput(InputChannel):
             return response.json({"error": RATE_LIMITED_TEXT}, status=429, headers={"Retry-After": str(wait)})
         collector = CollectingOutputChannel()
         try:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                             metadata=metadata))
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            )
         except CancelledError:
             logger.error("REST turn of %s timed out", sender)
         except Exception:
@@ -103,9 +104,9 @@ def parse_body(request: Request) -> tuple[str, str, dict[str, Any] | None]:
     try:
         body = request.json
     except Exception as error:  # Sanic raises its own BadRequest for invalid JSON
-        raise BadRequest("body must be JSON: {\"sender\": ..., \"message\": ...}") from error
+        raise BadRequest('body must be JSON: {"sender": ..., "message": ...}') from error
     if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object: {\"sender\": ..., \"message\": ...}")
+        raise BadRequest('body must be a JSON object: {"sender": ..., "message": ...}')
     sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
         raise BadRequest(f"sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters")

@@ -60,9 +60,11 @@ class PublicSocketIOInput(SocketIOInput):
             except Exception:
                 logger.exception("socket.io turn of %s failed", message.sender_id)
             if not sent:
-                logger.warning("socket.io turn of %s produced no reply: sending the fallback",
-                               message.sender_id)
+                logger.warning(
+                    "socket.io turn of %s produced no reply: sending the fallback", message.sender_id
+                )
                 await output.send_text_message(message.sender_id, FALLBACK_TEXT)
+
         return guarded
 
 

@@ -4,8 +4,10 @@ Everything else the bot says is in bot/domain.yml (responses) or built from the 
 """
 
 # A turn that produced no reply (Rasa, the action server or a store failed): say so, offer the hotline.
-FALLBACK_TEXT = ("抱歉，系统暂时无法查询政策库，请稍后再试。急需办理可联系普陀区行政服务中心"
-                 "（12345市民服务热线，工作日 9:00-17:00）。")
+FALLBACK_TEXT = (
+    "抱歉，系统暂时无法查询政策库，请稍后再试。急需办理可联系普陀区行政服务中心"
+    "（12345市民服务热线，工作日 9:00-17:00）。"
+)
 # Too many messages from one sender in the window.
 RATE_LIMITED_TEXT = "消息太频繁，请稍后再试"
 # An API request the database cannot serve right now (HTTP 503).

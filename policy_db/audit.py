@@ -17,17 +17,40 @@ ENTITIES = AUDIT_ENTITIES
 ACTIONS = AUDIT_ACTIONS
 
 
-def record(session: Session, *, actor: Principal, action: str, entity: str, key: str,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+def record(
+    session: Session,
+    *,
+    actor: Principal,
+    action: str,
+    entity: str,
+    key: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     """Add an audit entry to the writing transaction (it commits or rolls back with the write)."""
     assert action in ACTIONS and entity in ENTITIES, (action, entity)
-    session.add(AuditEntry(actor=actor.name, token_id=actor.token_id, action=action,
-                           entity=entity, entity_key=key[:200], before=before, after=after))
+    session.add(
+        AuditEntry(
+            actor=actor.name,
+            token_id=actor.token_id,
+            action=action,
+            entity=entity,
+            entity_key=key[:200],
+            before=before,
+            after=after,
+        )
+    )
 
 
-def audit_entries(session: Session, *, entity: str | None = None, action: str | None = None,
-                  actor: str | None = None, since: dt.datetime | None = None,
-                  limit: int = 100) -> list[AuditEntry]:
+def audit_entries(
+    session: Session,
+    *,
+    entity: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
     """Audit entries matching the filters, newest first."""
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if entity:
@@ -44,6 +67,14 @@ def audit_entries(session: Session, *, entity: str | None = None, action: str | 
 def entry_view(entry: AuditEntry) -> dict[str, Any]:
     """An audit entry as the API shows it."""
     created = as_utc(entry.created_at)
-    return {"id": entry.id, "actor": entry.actor, "token_id": entry.token_id,
-            "action": entry.action, "entity": entry.entity, "key": entry.entity_key,
-            "before": entry.before, "after": entry.after, "created_at": created}
+    return {
+        "id": entry.id,
+        "actor": entry.actor,
+        "token_id": entry.token_id,
+        "action": entry.action,
+        "entity": entry.entity,
+        "key": entry.entity_key,
+        "before": entry.before,
+        "after": entry.after,
+        "created_at": created,
+    }

@@ -82,9 +82,14 @@ def authenticate(session: Session, secret: str, *, bootstrap: str | None = None)
 
 def token_view(token: ApiToken) -> dict[str, object]:
     """A token's public fields (never the hash)."""
-    return {"id": token.id, "name": token.name, "role": token.role,
-            "created_at": as_utc(token.created_at), "revoked": token.revoked,
-            "last_used_at": as_utc(token.last_used_at) if token.last_used_at else None}
+    return {
+        "id": token.id,
+        "name": token.name,
+        "role": token.role,
+        "created_at": as_utc(token.created_at),
+        "revoked": token.revoked,
+        "last_used_at": as_utc(token.last_used_at) if token.last_used_at else None,
+    }
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

@@ -75,15 +75,18 @@ def _held_out(fold: int, position: int, example: int) -> bool:
     return position % 5 == 0 if fold == 2 else example % 2 == fold
 
 
-def _fold_index(search: PolicySearch, base: MatchIndex,
-                measures: list[IndexedMeasure]) -> tuple[MatchIndex, DenseIndex]:
+def _fold_index(
+    search: PolicySearch, base: MatchIndex, measures: list[IndexedMeasure]
+) -> tuple[MatchIndex, DenseIndex]:
     lexical = MatchIndex(base.tokenizer, {}, base.topic_categories, {})
     lexical.synonyms = base.synonyms
     lexical.build(measures)
     assert search.vectors is not None
     dense = DenseIndex(search.vectors)
-    dense.build([measure_passage(m.view.title, m.view.category, m.view.text) for m in measures],
-                [m.examples for m in measures])
+    dense.build(
+        [measure_passage(m.view.title, m.view.category, m.view.text) for m in measures],
+        [m.examples for m in measures],
+    )
     return lexical, dense
 
 
@@ -105,11 +108,18 @@ def fit(search: PolicySearch, *, nlu_dir: Path, remit_file: Path | None) -> tupl
     """Fit the logistic fusion and choose the thresholds; returns it with a report of the fit."""
     rows, labels = held_out_features(search)
     mean, scale, weights, bias = fit_logistic(np.vstack(rows), np.concatenate(labels).astype(float))
-    model = Calibration(search.vectors.embedder.name if search.vectors else "none",
-                        tuple(mean), tuple(scale), tuple(weights), bias, Thresholds(1, 1, 1, 1))
+    model = Calibration(
+        search.vectors.embedder.name if search.vectors else "none",
+        tuple(mean),
+        tuple(scale),
+        tuple(weights),
+        bias,
+        Thresholds(1, 1, 1, 1),
+    )
     top_p = np.array([model.probability(r).max() for r in rows])
-    top_hit = np.array([bool(lab[model.probability(r).argmax()])
-                        for r, lab in zip(rows, labels, strict=True)])
+    top_hit = np.array(
+        [bool(lab[model.probability(r).argmax()]) for r, lab in zip(rows, labels, strict=True)]
+    )
     # Answer outright from the probability where the top measure stops being more often wrong
     # than right: below it, asking which candidate is meant beats presenting a likely miss.
     below = [t for t in GRID if (top_p < t).any() and top_hit[top_p < t].mean() <= WRONG_MORE_OFTEN]
@@ -122,20 +132,33 @@ def fit(search: PolicySearch, *, nlu_dir: Path, remit_file: Path | None) -> tupl
     # (a refusal of a question the plan answers is the failure users feel most).
     # Decline below the bar where even the top three candidates are more often wrong than right,
     # and never so high that more than 1 - IN_SCOPE_KEPT of the in-scope questions are refused.
-    top3_hit = np.array([bool(lab[np.argsort(-model.probability(r))[:3]].any())
-                         for r, lab in zip(rows, labels, strict=True)])
+    top3_hit = np.array(
+        [bool(lab[np.argsort(-model.probability(r))[:3]].any()) for r, lab in zip(rows, labels, strict=True)]
+    )
     useless = [t for t in GRID if (top_p < t).any() and top3_hit[top_p < t].mean() <= WRONG_MORE_OFTEN]
     kept = [t for t in GRID if (hybrid_in >= t).mean() >= IN_SCOPE_KEPT]
-    clarify = min(float(max(useless)) if useless else float(GRID[0]),
-                  float(max(kept)) if kept else float(GRID[0]), answer)
+    clarify = min(
+        float(max(useless)) if useless else float(GRID[0]),
+        float(max(kept)) if kept else float(GRID[0]),
+        answer,
+    )
     override = max(answer, _lowest(GRID, [(hybrid_out < t).mean() >= OVERRIDE_REJECTION for t in GRID], 0.9))
     remit = _remit_threshold(search, remit_file, out_of_scope)
     remit_below, remit_margin, routed = _remit_mid_zone(search, _remit_questions(remit_file), in_scope)
-    thresholds = Thresholds(answer=answer, clarify=clarify, override=override, remit=remit,
-                            remit_below=remit_below, remit_margin=remit_margin)
-    calibration = dataclasses.replace(model, thresholds=thresholds,
-                                      fitted_on=f"{len(rows)} held-out example questions, "
-                                                f"{len(in_scope)}/{len(out_of_scope)} NLU in/out of scope")
+    thresholds = Thresholds(
+        answer=answer,
+        clarify=clarify,
+        override=override,
+        remit=remit,
+        remit_below=remit_below,
+        remit_margin=remit_margin,
+    )
+    calibration = dataclasses.replace(
+        model,
+        thresholds=thresholds,
+        fitted_on=f"{len(rows)} held-out example questions, "
+        f"{len(in_scope)}/{len(out_of_scope)} NLU in/out of scope",
+    )
     report = [
         f"held-out example questions: {len(rows)}; top-1 {top_hit.mean():.3f}",
         f"answer >= {answer:.2f}: answers {(top_p >= answer).mean():.3f} of them, "
@@ -158,12 +181,16 @@ def _top_score(search: PolicySearch, question: str) -> float:
 def _remit_questions(remit_file: Path | None) -> list[str]:
     if remit_file is None or not remit_file.exists():
         return []
-    return [json.loads(line)["q"] for line in remit_file.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith('{"_meta"')]
+    return [
+        json.loads(line)["q"]
+        for line in remit_file.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith('{"_meta"')
+    ]
 
 
-def _remit_mid_zone(search: PolicySearch, remit_questions: list[str],
-                    in_scope: list[str]) -> tuple[float, float, tuple[float, float]]:
+def _remit_mid_zone(
+    search: PolicySearch, remit_questions: list[str], in_scope: list[str]
+) -> tuple[float, float, tuple[float, float]]:
     """Where an unsure question goes to a unit: the most remit questions within REMIT_BUDGET.
 
     Returns (probability below which, cosine margin from which, (remit share, in-scope share)).

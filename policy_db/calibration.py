@@ -19,8 +19,9 @@ FEATURES = ("lexical", "lexical_order", "dense_passage", "dense_example", "dense
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
 
 
-def pair_features(lexical: np.ndarray, order_key: np.ndarray, passage: np.ndarray,
-                  examples: np.ndarray) -> np.ndarray:
+def pair_features(
+    lexical: np.ndarray, order_key: np.ndarray, passage: np.ndarray, examples: np.ndarray
+) -> np.ndarray:
     """The feature rows (one per measure) of a question, in FEATURES order."""
     dense = np.maximum(passage, examples)
     dense_gap = dense - dense.max() if len(dense) else dense
@@ -63,8 +64,9 @@ class Calibration:
 Fitted = tuple[np.ndarray, np.ndarray, np.ndarray, float]
 
 
-def fit_logistic(features: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3,
-                 iterations: int = 4000, rate: float = 0.5) -> Fitted:
+def fit_logistic(
+    features: np.ndarray, labels: np.ndarray, *, l2: float = 1e-3, iterations: int = 4000, rate: float = 0.5
+) -> Fitted:
     """Standardise and fit an L2-regularised logistic regression by gradient descent."""
     mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-9
     z = (features - mean) / scale
@@ -85,9 +87,14 @@ def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration |
     if entry is None:
         return None
     return Calibration(
-        model=model, mean=tuple(entry["mean"]), scale=tuple(entry["scale"]),
-        weights=tuple(entry["weights"]), bias=float(entry["bias"]),
-        thresholds=Thresholds(**entry["thresholds"]), fitted_on=entry.get("fitted_on", ""))
+        model=model,
+        mean=tuple(entry["mean"]),
+        scale=tuple(entry["scale"]),
+        weights=tuple(entry["weights"]),
+        bias=float(entry["bias"]),
+        thresholds=Thresholds(**entry["thresholds"]),
+        fitted_on=entry.get("fitted_on", ""),
+    )
 
 
 def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH) -> None:

@@ -114,10 +114,15 @@ class DocumentView:
 
 def document_view(document: PolicyDocument, active_measures: int) -> DocumentView:
     """Build the presentation of a loaded document."""
-    return DocumentView(id=document.id, slug=document.slug, title=document.title,
-                        issuers=list(document.issuers or []),
-                        issued_on=document.issued_on.isoformat() if document.issued_on else None,
-                        status=document.status, measures=active_measures)
+    return DocumentView(
+        id=document.id,
+        slug=document.slug,
+        title=document.title,
+        issuers=list(document.issuers or []),
+        issued_on=document.issued_on.isoformat() if document.issued_on else None,
+        status=document.status,
+        measures=active_measures,
+    )
 
 
 def get_measure(session: Session, *, document_id: int, number: int) -> Measure:
@@ -157,10 +162,17 @@ def list_units(session: Session) -> list[UnitView]:
         )
     units = session.scalars(select(ResponsibleUnit).order_by(ResponsibleUnit.id)).all()
     return [
-        UnitView(name=u.name, full_name=u.full_name, aliases=list(u.aliases or []), kind=u.kind,
-                 phone=u.phone, address=u.address, remit=list(u.remit or []),
-                 measures=[m["number"] for m in by_unit.get(u.id, [])],
-                 lead_measures=[m["number"] for m in by_unit.get(u.id, []) if m["position"] == 0])
+        UnitView(
+            name=u.name,
+            full_name=u.full_name,
+            aliases=list(u.aliases or []),
+            kind=u.kind,
+            phone=u.phone,
+            address=u.address,
+            remit=list(u.remit or []),
+            measures=[m["number"] for m in by_unit.get(u.id, [])],
+            lead_measures=[m["number"] for m in by_unit.get(u.id, []) if m["position"] == 0],
+        )
         for u in units
     ]
 
@@ -175,8 +187,7 @@ def list_categories(session: Session) -> list[CategoryView]:
     # Two columns per measure, not measures with their units and examples: fast at 10,000.
     numbers: dict[int, list[int]] = {}
     for category_id, number in session.execute(
-        select(Measure.category_id, Measure.number).where(Measure.status == ACTIVE)
-        .order_by(Measure.number)
+        select(Measure.category_id, Measure.number).where(Measure.status == ACTIVE).order_by(Measure.number)
     ):
         numbers.setdefault(category_id, []).append(number)
     return [
@@ -187,8 +198,11 @@ def list_categories(session: Session) -> list[CategoryView]:
 
 def active_measure_counts(session: Session, document_ids: list[int] | None = None) -> dict[int, int]:
     """How many active measures each document has (counted by the database; absent means 0)."""
-    stmt = (select(Measure.document_id, func.count()).where(Measure.status == ACTIVE)
-            .group_by(Measure.document_id))
+    stmt = (
+        select(Measure.document_id, func.count())
+        .where(Measure.status == ACTIVE)
+        .group_by(Measure.document_id)
+    )
     if document_ids is not None:
         stmt = stmt.where(Measure.document_id.in_(document_ids))
     return {document_id: count for document_id, count in session.execute(stmt)}
@@ -197,8 +211,10 @@ def active_measure_counts(session: Session, document_ids: list[int] | None = Non
 def list_documents(session: Session) -> list[DocumentView]:
     """Every policy document with its number of active measures."""
     counts = active_measure_counts(session)
-    return [document_view(d, counts.get(d.id, 0))
-            for d in session.scalars(select(PolicyDocument).order_by(PolicyDocument.id))]
+    return [
+        document_view(d, counts.get(d.id, 0))
+        for d in session.scalars(select(PolicyDocument).order_by(PolicyDocument.id))
+    ]
 
 
 def current_revision(session: Session) -> int:

@@ -59,8 +59,10 @@ class EvalReport:
 
     def lines(self) -> list[str]:
         """A printable summary."""
+
         def fmt(value: float | None) -> str:
             return "n/a" if value is None else f"{value:.3f}"
+
         return [
             f"questions: {self.in_scope} in scope, {self.remit} remit, {self.out_of_scope} out of scope",
             f"top-1: {fmt(self.top1)}  top-3: {fmt(self.top3)}  refusals: {fmt(self.refusal)}  "
@@ -78,8 +80,15 @@ def load_items(path: Path) -> list[EvalItem]:
         raw = json.loads(line)
         if "_meta" in raw:
             continue
-        items.append(EvalItem(raw["q"], tuple(raw.get("measures", ())), tuple(raw.get("units", ())),
-                              bool(raw.get("oos", False)), bool(raw.get("remit", False))))
+        items.append(
+            EvalItem(
+                raw["q"],
+                tuple(raw.get("measures", ())),
+                tuple(raw.get("units", ())),
+                bool(raw.get("oos", False)),
+                bool(raw.get("remit", False)),
+            )
+        )
     return items
 
 
@@ -94,15 +103,25 @@ def evaluate(items: list[EvalItem], answer: Callable[[str], Answer]) -> EvalRepo
         if item.oos:
             rejected += not result.measures and not result.candidates
             if result.measures or result.candidates:
-                misses.append({"q": item.q, "expected": "no measures",
-                               "got": (result.measures or result.candidates)[:3]})
+                misses.append(
+                    {
+                        "q": item.q,
+                        "expected": "no measures",
+                        "got": (result.measures or result.candidates)[:3],
+                    }
+                )
             continue
         if item.remit:
             good = bool(result.named_units) and result.named_units[0] in item.units and not result.measures
             routed += good
             if not good:
-                misses.append({"q": item.q, "expected": list(item.units),
-                               "got": result.named_units[:1] or result.measures[:3]})
+                misses.append(
+                    {
+                        "q": item.q,
+                        "expected": list(item.units),
+                        "got": result.named_units[:1] or result.measures[:3],
+                    }
+                )
             continue
         top1 = bool(result.measures) and result.measures[0] in item.measures
         top3 = any(n in item.measures for n in (result.measures or result.candidates)[:3])
@@ -117,12 +136,16 @@ def evaluate(items: list[EvalItem], answer: Callable[[str], Answer]) -> EvalRepo
             misses.append({"q": item.q, "expected": list(item.measures), "got": _got(result)})
     oos_total = sum(i.oos for i in items)
     return EvalReport(
-        top1=hits1 / max(1, len(in_scope)), top3=hits3 / max(1, len(in_scope)),
+        top1=hits1 / max(1, len(in_scope)),
+        top3=hits3 / max(1, len(in_scope)),
         unit_accuracy=unit_hits / unit_total if unit_total else None,
         oos_rejection=rejected / oos_total if oos_total else None,
-        in_scope=len(in_scope), out_of_scope=oos_total, misses=misses,
+        in_scope=len(in_scope),
+        out_of_scope=oos_total,
+        misses=misses,
         refusal=refused / max(1, len(in_scope)),
-        remit_routing=routed / len(remit) if remit else None, remit=len(remit),
+        remit_routing=routed / len(remit) if remit else None,
+        remit=len(remit),
     )
 
 
@@ -136,6 +159,7 @@ def _got(result: Answer) -> object:
 
 def matcher_answer(search: PolicySearch) -> Callable[[str], Answer]:
     """Answer questions with the search service alone, deciding as the bot does (no NLU)."""
+
     def answer(question: str) -> Answer:
         result = search.search(question, limit=5)
         measures = result.measures
@@ -145,6 +169,7 @@ def matcher_answer(search: PolicySearch) -> Callable[[str], Answer]:
         if result.outcome != "answer" and result.kind == "search":
             return Answer([], [], named)
         return Answer([m.number for m in measures], measures[0].units if measures else [], named)
+
     return answer
 
 
@@ -160,6 +185,7 @@ def bm25_answer(search: PolicySearch) -> Callable[[str], Answer]:
         scores = bm25.get_scores(jieba.lcut(question))
         order = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i])[:5] if scores[i] > 0]
         return Answer([measures[i].number for i in order], measures[order[0]].units if order else [])
+
     return answer
 
 

@@ -37,8 +37,7 @@ class ImportReport:
     @property
     def changed(self) -> bool:
         """True when the import wrote anything."""
-        return bool(self.created or self.updated or self.retired or self.new_units
-                    or self.outline_changed)
+        return bool(self.created or self.updated or self.retired or self.new_units or self.outline_changed)
 
 
 def default_title(text: str, limit: int = 16) -> str:
@@ -48,9 +47,7 @@ def default_title(text: str, limit: int = 16) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def ingest_document(
-    session: Session, parsed: ParsedDocument, *, slug: str, source_text: str
-) -> ImportReport:
+def ingest_document(session: Session, parsed: ParsedDocument, *, slug: str, source_text: str) -> ImportReport:
     """Create or update the document `slug` from `parsed`; re-importing the same text is a no-op."""
     report = ImportReport(slug=slug)
     document = session.scalar(select(PolicyDocument).where(PolicyDocument.slug == slug))
@@ -58,15 +55,22 @@ def ingest_document(
         document = PolicyDocument(slug=slug, title=parsed.title or slug, source_text=source_text)
         session.add(document)
         report.outline_changed = True
-    if _set_if_changed(document, title=parsed.title or document.title, issuers=list(parsed.issuers),
-                       issued_on=parsed.issued_on, preamble=parsed.preamble, source_text=source_text,
-                       status=ACTIVE):
+    if _set_if_changed(
+        document,
+        title=parsed.title or document.title,
+        issuers=list(parsed.issuers),
+        issued_on=parsed.issued_on,
+        preamble=parsed.preamble,
+        source_text=source_text,
+        status=ACTIVE,
+    ):
         report.outline_changed = True
     session.flush()
     report.document_id = document.id
     units = _units_by_name(session, parsed, report)
-    existing = {m.number: m for m in session.scalars(
-        select(Measure).where(Measure.document_id == document.id))}
+    existing = {
+        m.number: m for m in session.scalars(select(Measure).where(Measure.document_id == document.id))
+    }
     seen: set[int] = set()
     for parsed_section in parsed.sections:
         section = _upsert_section(session, document, parsed_section, report)
@@ -99,8 +103,9 @@ def _units_by_name(
     session: Session, parsed: ParsedDocument, report: ImportReport
 ) -> dict[str, ResponsibleUnit]:
     names = {ref.name for _, _, m in parsed.measures() for ref in m.units}
-    units = {u.name: u for u in session.scalars(
-        select(ResponsibleUnit).where(ResponsibleUnit.name.in_(names)))}
+    units = {
+        u.name: u for u in session.scalars(select(ResponsibleUnit).where(ResponsibleUnit.name.in_(names)))
+    }
     for name in sorted(names - units.keys()):
         unit = ResponsibleUnit(name=name, full_name="", aliases=[])
         session.add(unit)
@@ -110,10 +115,12 @@ def _units_by_name(
     return units
 
 
-def _upsert_section(session: Session, document: PolicyDocument, parsed: ParsedSection,
-                    report: ImportReport) -> Section:
-    section = session.scalar(select(Section).where(
-        Section.document_id == document.id, Section.ordinal == parsed.ordinal))
+def _upsert_section(
+    session: Session, document: PolicyDocument, parsed: ParsedSection, report: ImportReport
+) -> Section:
+    section = session.scalar(
+        select(Section).where(Section.document_id == document.id, Section.ordinal == parsed.ordinal)
+    )
     if section is None:
         section = Section(document_id=document.id, ordinal=parsed.ordinal, title=parsed.title)
         session.add(section)
@@ -125,14 +132,23 @@ def _upsert_section(session: Session, document: PolicyDocument, parsed: ParsedSe
 
 
 def _upsert_category(
-    session: Session, document: PolicyDocument, section: Section, parsed: ParsedCategory,
+    session: Session,
+    document: PolicyDocument,
+    section: Section,
+    parsed: ParsedCategory,
     report: ImportReport,
 ) -> Category:
-    category = session.scalar(select(Category).where(
-        Category.document_id == document.id, Category.ordinal == parsed.ordinal))
+    category = session.scalar(
+        select(Category).where(Category.document_id == document.id, Category.ordinal == parsed.ordinal)
+    )
     if category is None:
-        category = Category(document_id=document.id, section_id=section.id,
-                            ordinal=parsed.ordinal, title=parsed.title, lead=parsed.lead)
+        category = Category(
+            document_id=document.id,
+            section_id=section.id,
+            ordinal=parsed.ordinal,
+            title=parsed.title,
+            lead=parsed.lead,
+        )
         session.add(category)
         report.outline_changed = True
     if _set_if_changed(category, section_id=section.id, title=parsed.title, lead=parsed.lead):
@@ -153,8 +169,14 @@ def _upsert_measure(
     wanted_units = [(units[ref.name].id, ref.role) for ref in parsed.units]
     measure = existing.get(parsed.number)
     if measure is None:
-        measure = Measure(document_id=document.id, category_id=category.id, number=parsed.number,
-                          text=parsed.text, title=default_title(parsed.text), tags=[])
+        measure = Measure(
+            document_id=document.id,
+            category_id=category.id,
+            number=parsed.number,
+            text=parsed.text,
+            title=default_title(parsed.text),
+            tags=[],
+        )
         measure.unit_links = _links(wanted_units)
         session.add(measure)
         report.created.append(parsed.number)

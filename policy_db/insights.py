@@ -54,31 +54,51 @@ def window_start(days: int, now: dt.datetime | None = None) -> dt.datetime:
     return dt.datetime.combine(first, dt.time(), REPORT_TZ).astimezone(dt.timezone.utc)
 
 
-def insights_report(session: Session, *, days: int = 30, now: dt.datetime | None = None,
-                    topic_labels: dict[str, str] | None = None) -> dict[str, Any]:
+def insights_report(
+    session: Session,
+    *,
+    days: int = 30,
+    now: dt.datetime | None = None,
+    topic_labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Conversations and questions per day, top topics and measures, unmatched questions, ratings."""
     since = window_start(days, now)
     per_day = {d: DayStats(d) for d in _days(since, days)}
     questions = session.execute(
-        select(QuestionLog.created_at, QuestionLog.sender_id, QuestionLog.intent,
-               QuestionLog.outcome, QuestionLog.measures, QuestionLog.text)
-        .where(QuestionLog.created_at >= since).order_by(QuestionLog.created_at)).all()
+        select(
+            QuestionLog.created_at,
+            QuestionLog.sender_id,
+            QuestionLog.intent,
+            QuestionLog.outcome,
+            QuestionLog.measures,
+            QuestionLog.text,
+        )
+        .where(QuestionLog.created_at >= since)
+        .order_by(QuestionLog.created_at)
+    ).all()
     ratings = session.execute(
-        select(Rating.created_at, Rating.rating, Rating.topic)
-        .where(Rating.created_at >= since)).all()
+        select(Rating.created_at, Rating.rating, Rating.topic).where(Rating.created_at >= since)
+    ).all()
     _count_questions(per_day, questions)
     by_topic = _count_ratings(per_day, ratings)
     labels = topic_labels or {}
     totals = _totals(per_day.values())
     return {
-        "days": days, "since": since, "timezone": "Asia/Shanghai", "totals": totals,
+        "days": days,
+        "since": since,
+        "timezone": "Asia/Shanghai",
+        "totals": totals,
         "per_day": [vars(d) for d in per_day.values()],
-        "top_topics": [{"topic": t, "label": labels.get(t, t), "questions": n}
-                       for t, n in _most_common(Counter(q.intent for q in questions if q.intent))],
+        "top_topics": [
+            {"topic": t, "label": labels.get(t, t), "questions": n}
+            for t, n in _most_common(Counter(q.intent for q in questions if q.intent))
+        ],
         "top_measures": _top_measures(session, questions),
         "unmatched": _unmatched(session, questions),
-        "ratings_by_topic": [{"topic": t, "label": labels.get(t, t) if t else "（未识别话题）",
-                              "ratings": counts} for t, counts in by_topic],
+        "ratings_by_topic": [
+            {"topic": t, "label": labels.get(t, t) if t else "（未识别话题）", "ratings": counts}
+            for t, counts in by_topic
+        ],
     }
 
 
@@ -106,8 +126,7 @@ def _count_questions(per_day: dict[str, DayStats], rows: Sequence[Any]) -> None:
         per_day[date].conversations = len(people)
 
 
-def _count_ratings(per_day: dict[str, DayStats],
-                   rows: Sequence[Any]) -> list[tuple[str, dict[str, int]]]:
+def _count_ratings(per_day: dict[str, DayStats], rows: Sequence[Any]) -> list[tuple[str, dict[str, int]]]:
     by_topic: dict[str, dict[str, int]] = {}
     for row in rows:
         if row.rating not in RATINGS:
@@ -121,13 +140,16 @@ def _count_ratings(per_day: dict[str, DayStats],
 
 def _totals(days: Any) -> dict[str, Any]:
     days = list(days)
-    totals: dict[str, Any] = {key: sum(getattr(d, key) for d in days)
-                              for key in ("conversations", "questions", "answered", "unmatched")}
+    totals: dict[str, Any] = {
+        key: sum(getattr(d, key) for d in days)
+        for key in ("conversations", "questions", "answered", "unmatched")
+    }
     totals["ratings"] = {r: sum(d.ratings[r] for d in days) for r in RATINGS}
     rated = sum(totals["ratings"].values())
     totals["satisfaction"] = round(totals["ratings"]["满意"] / rated, 4) if rated else None
-    totals["unmatched_rate"] = (round(totals["unmatched"] / totals["questions"], 4)
-                                if totals["questions"] else None)
+    totals["unmatched_rate"] = (
+        round(totals["unmatched"] / totals["questions"], 4) if totals["questions"] else None
+    )
     return totals
 
 
@@ -146,15 +168,26 @@ def _top_measures(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]
         counts.update(set(_measure_keys(row.measures)))
     top = _most_common(counts)
     titles = _titles(session, [key for key, _ in top])
-    return [{"key": f"{d}:{n}", "document_id": d, "number": n, "title": titles.get((d, n), ""),
-             "questions": count} for (d, n), count in top]
+    return [
+        {
+            "key": f"{d}:{n}",
+            "document_id": d,
+            "number": n,
+            "title": titles.get((d, n), ""),
+            "questions": count,
+        }
+        for (d, n), count in top
+    ]
 
 
 def _titles(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
     if not keys:
         return {}
-    rows = session.execute(select(Measure.document_id, Measure.number, Measure.title)
-                           .where(tuple_(Measure.document_id, Measure.number).in_(keys)))
+    rows = session.execute(
+        select(Measure.document_id, Measure.number, Measure.title).where(
+            tuple_(Measure.document_id, Measure.number).in_(keys)
+        )
+    )
     return {(d, n): title for d, n, title in rows}
 
 
@@ -184,9 +217,11 @@ def _examples_by_text(session: Session, texts: set[str]) -> dict[str, list[str]]
     if not texts:
         return {}
     found: dict[str, list[str]] = defaultdict(list)
-    rows = session.execute(select(ExampleQuestion.text, Measure.document_id, Measure.number)
-                           .join(Measure, Measure.id == ExampleQuestion.measure_id)
-                           .where(ExampleQuestion.text.in_(sorted(texts))))
+    rows = session.execute(
+        select(ExampleQuestion.text, Measure.document_id, Measure.number)
+        .join(Measure, Measure.id == ExampleQuestion.measure_id)
+        .where(ExampleQuestion.text.in_(sorted(texts)))
+    )
     for text, document_id, number in rows:
         key = f"{document_id}:{number}"
         if key not in found[normalize(text)]:

@@ -11,8 +11,11 @@ from typing import Literal, get_args
 UnitKind = Literal["district_department", "court", "street_town", "collective", "other"]
 UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
 UNIT_KIND_LABELS: dict[UnitKind, str] = {
-    "district_department": "区级部门", "court": "法院", "street_town": "街道镇",
-    "collective": "多个单位统称", "other": "其他",
+    "district_department": "区级部门",
+    "court": "法院",
+    "street_town": "街道镇",
+    "collective": "多个单位统称",
+    "other": "其他",
 }
 
 # How a unit is named for a measure: 牵头 (lead), 配合 (cooperating), or plainly responsible.
@@ -42,5 +45,9 @@ AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
 def labels() -> dict[str, dict[str, str]]:
     """Every vocabulary with its Chinese labels, in order (for the console)."""
-    return {"unit_kinds": dict(UNIT_KIND_LABELS), "unit_roles": dict(UNIT_ROLE_LABELS),
-            "statuses": dict(STATUS_LABELS), "roles": dict(ROLE_LABELS)}
+    return {
+        "unit_kinds": dict(UNIT_KIND_LABELS),
+        "unit_roles": dict(UNIT_ROLE_LABELS),
+        "statuses": dict(STATUS_LABELS),
+        "roles": dict(ROLE_LABELS),
+    }

@@ -65,14 +65,21 @@ def check_filters(search: PolicySearch, session: Session, query: MeasureQuery) -
         raise NotFound(f"没有编号为{query.document_id}的政策文件")
 
 
-def find_measures(search: PolicySearch, session: Session, query: MeasureQuery, *, limit: int,
-                  offset: int = 0) -> MeasurePage:
+def find_measures(
+    search: PolicySearch, session: Session, query: MeasureQuery, *, limit: int, offset: int = 0
+) -> MeasurePage:
     """Check the filters, rank with the bot's matcher, narrow to the section, and page."""
     check_filters(search, session, query)
     # The matcher has no section filter: rank everything the other filters allow, then narrow.
     wide = bool(query.section)
-    result = search.search(query.q, unit=query.unit, category=query.category, document_id=query.document_id,
-                           limit=MAX_RANKED if wide else limit, offset=0 if wide else offset)
+    result = search.search(
+        query.q,
+        unit=query.unit,
+        category=query.category,
+        document_id=query.document_id,
+        limit=MAX_RANKED if wide else limit,
+        offset=0 if wide else offset,
+    )
     matches, total = result.matches, result.total
     if wide:
         matches = [m for m in matches if m.measure.section == query.section]
@@ -80,6 +87,12 @@ def find_measures(search: PolicySearch, session: Session, query: MeasureQuery, *
     route = None
     if result.route is not None:
         route = Route(result.route.unit, result.route.phrase, search.unit_contact(result.route.unit))
-    return MeasurePage(items=[replace(m.measure, score=round(m.score, 4)) for m in matches], total=total,
-                       kind=result.kind, unit=result.unit, terms=result.terms, outcome=result.outcome,
-                       route=route)
+    return MeasurePage(
+        items=[replace(m.measure, score=round(m.score, 4)) for m in matches],
+        total=total,
+        kind=result.kind,
+        unit=result.unit,
+        terms=result.terms,
+        outcome=result.outcome,
+        route=route,
+    )

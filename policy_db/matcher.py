@@ -19,8 +19,7 @@ import numpy as np
 from policy_db.catalogue import MeasureView
 from policy_db.text import PolicyTokenizer, char_bigrams, normalize
 
-FIELD_WEIGHTS = {"title": 1.3, "text": 1.0, "examples": 0.6, "units": 0.8, "tags": 0.8,
-                 "category": 0.4}
+FIELD_WEIGHTS = {"title": 1.3, "text": 1.0, "examples": 0.6, "units": 0.8, "tags": 0.8, "category": 0.4}
 EXPANSION_WEIGHT = 0.8
 BIGRAM_WEIGHT = 0.25
 PARTIAL_CREDIT = 0.8
@@ -73,9 +72,13 @@ class QueryTerms:
 class MatchIndex:
     """An in-memory inverted index over measures, rebuilt when the catalogue changes."""
 
-    def __init__(self, tokenizer: PolicyTokenizer, synonyms: dict[str, set[str]],
-                 topic_categories: dict[str, set[tuple[int, int]]] | None = None,
-                 feature_cache: dict[str, Counter[str]] | None = None) -> None:
+    def __init__(
+        self,
+        tokenizer: PolicyTokenizer,
+        synonyms: dict[str, set[str]],
+        topic_categories: dict[str, set[tuple[int, int]]] | None = None,
+        feature_cache: dict[str, Counter[str]] | None = None,
+    ) -> None:
         # Tokenising is most of a rebuild; texts that did not change keep their features.
         self.feature_cache = feature_cache if feature_cache is not None else {}
         self.tokenizer = tokenizer
@@ -110,14 +113,18 @@ class MatchIndex:
     def _freeze(self) -> None:
         """Turn postings into numpy arrays so a query costs a few vector operations per term."""
         self.n = len(self.measures)
-        self.post_ids = {t: np.fromiter((d for d, _ in p), np.int32, len(p))
-                         for t, p in self.postings.items()}
-        self.post_vals = {t: np.fromiter((v for _, v in p), np.float64, len(p))
-                          for t, p in self.postings.items()}
-        self.ex_ids = {t: np.fromiter((e for e, _ in p), np.int32, len(p))
-                       for t, p in self.example_postings.items()}
-        self.ex_vals = {t: np.fromiter((v for _, v in p), np.float64, len(p))
-                        for t, p in self.example_postings.items()}
+        self.post_ids = {
+            t: np.fromiter((d for d, _ in p), np.int32, len(p)) for t, p in self.postings.items()
+        }
+        self.post_vals = {
+            t: np.fromiter((v for _, v in p), np.float64, len(p)) for t, p in self.postings.items()
+        }
+        self.ex_ids = {
+            t: np.fromiter((e for e, _ in p), np.int32, len(p)) for t, p in self.example_postings.items()
+        }
+        self.ex_vals = {
+            t: np.fromiter((v for _, v in p), np.float64, len(p)) for t, p in self.example_postings.items()
+        }
         owners = np.asarray(self.example_owner, dtype=np.int32)
         self.ex_count = len(owners)
         starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
@@ -169,8 +176,10 @@ class MatchIndex:
                     self.example_postings[term].append((index, value))
 
     def _tfidf(self, features: Counter[str] | dict[str, float]) -> dict[str, float]:
-        vector = {t: c * self.idf.get(t, self.unknown_idf) * (BIGRAM_WEIGHT if t[0] == "#" else 1)
-                  for t, c in features.items()}
+        vector = {
+            t: c * self.idf.get(t, self.unknown_idf) * (BIGRAM_WEIGHT if t[0] == "#" else 1)
+            for t, c in features.items()
+        }
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {t: v / norm for t, v in vector.items()}
 
@@ -195,8 +204,9 @@ class MatchIndex:
             result.weights.setdefault("#" + bigram, BIGRAM_WEIGHT)
         return result
 
-    def lexical(self, question: str, *, topic: str | None = None,
-                unit: str | None = None) -> LexicalScores | None:
+    def lexical(
+        self, question: str, *, topic: str | None = None, unit: str | None = None
+    ) -> LexicalScores | None:
         """Per measure, the calibrated lexical score and the ordering key; None for no words."""
         query = self.query_terms(question)
         if not query.groups or not self.n:
@@ -227,9 +237,16 @@ class MatchIndex:
         """The question's words that occur in one measure."""
         return tuple(sorted(t for t in words if self._has(t, doc)))
 
-    def rank(self, question: str, *, limit: int = 10, topic: str | None = None,
-             unit: str | None = None, allowed: set[int] | None = None,
-             min_score: float = 0.0) -> tuple[list[Match], int]:
+    def rank(
+        self,
+        question: str,
+        *,
+        limit: int = 10,
+        topic: str | None = None,
+        unit: str | None = None,
+        allowed: set[int] | None = None,
+        min_score: float = 0.0,
+    ) -> tuple[list[Match], int]:
         """The best `limit` measures by lexical score alone, and how many reach `min_score`."""
         scores = self.lexical(question, topic=topic, unit=unit)
         if scores is None:
@@ -241,8 +258,10 @@ class MatchIndex:
             eligible &= mask
         above = np.flatnonzero(eligible & (scores.score >= min_score))
         order = above[np.lexsort((above, -scores.order_key[above]))][:limit]
-        matches = [Match(self.measures[i].view, float(scores.score[i]),
-                         self.matched_terms(scores.words, int(i))) for i in order]
+        matches = [
+            Match(self.measures[i].view, float(scores.score[i]), self.matched_terms(scores.words, int(i)))
+            for i in order
+        ]
         return matches, len(above)
 
     def _has(self, term: str, doc: int) -> bool:

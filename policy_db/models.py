@@ -37,9 +37,7 @@ class Timestamped:
     """Created/updated timestamps kept by the database layer."""
 
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, onupdate=_now
-    )
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
 
 class PolicyDocument(Timestamped, Base):
@@ -120,9 +118,7 @@ class MeasureUnit(Base):
 
     __tablename__ = "measure_unit"
 
-    measure_id: Mapped[int] = mapped_column(
-        ForeignKey("measure.id", ondelete="CASCADE"), primary_key=True
-    )
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("responsible_unit.id"), primary_key=True)
     position: Mapped[int]
     role: Mapped[str] = mapped_column(String(16), default="responsible")
@@ -229,9 +225,7 @@ class QuestionLog(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     measures: Mapped[list[Any]] = mapped_column(default=list)
     top_score: Mapped[float] = mapped_column(Float, default=0.0)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, index=True
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
 class Rating(Base):
@@ -290,6 +284,4 @@ class AuditEntry(Base):
     entity_key: Mapped[str] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, index=True
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)

@@ -35,8 +35,13 @@ class Ranking:
 class HybridIndex:
     """The lexical index, the dense index (optional) and the calibration that fuses them."""
 
-    def __init__(self, lexical: MatchIndex, dense: DenseIndex | None,
-                 calibration: Calibration | None, lexical_threshold: float) -> None:
+    def __init__(
+        self,
+        lexical: MatchIndex,
+        dense: DenseIndex | None,
+        calibration: Calibration | None,
+        lexical_threshold: float,
+    ) -> None:
         self.lexical = lexical
         self.dense = dense if calibration is not None else None
         self.calibration = calibration if dense is not None else None
@@ -62,8 +67,9 @@ class HybridIndex:
         """The probability from which retrieval overrules an out-of-scope NLU label."""
         return self.calibration.thresholds.override if self.calibration else 1.01
 
-    def score(self, question: str, query: np.ndarray | None, *, topic: str | None = None,
-              unit: str | None = None) -> Ranking:
+    def score(
+        self, question: str, query: np.ndarray | None, *, topic: str | None = None, unit: str | None = None
+    ) -> Ranking:
         """Score every measure for the question (query: its vector, when dense retrieval is on)."""
         n = self.lexical.n
         lexical = self.lexical.lexical(question, topic=topic, unit=unit)
@@ -74,7 +80,8 @@ class HybridIndex:
             return Ranking(score, order, words)
         similarity = self.dense.similarity(query)
         probability = self.calibration.probability(
-            pair_features(score, order, similarity.passage, similarity.examples))
+            pair_features(score, order, similarity.passage, similarity.examples)
+        )
         return Ranking(probability, probability + 1e-6 * order, words)
 
     def dense_closeness(self, query: np.ndarray | None) -> float:
@@ -84,16 +91,29 @@ class HybridIndex:
         similarity = self.dense.similarity(query)
         return float(max(similarity.passage.max(), similarity.examples.max(initial=-1.0)))
 
-    def rank(self, ranking: Ranking, *, limit: int, offset: int = 0, min_score: float = 0.0,
-             allowed: np.ndarray | None = None) -> tuple[list[Match], int]:
+    def rank(
+        self,
+        ranking: Ranking,
+        *,
+        limit: int,
+        offset: int = 0,
+        min_score: float = 0.0,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[list[Match], int]:
         """The measures at or above `min_score`, best first, and how many there are."""
         eligible = ranking.probability >= max(min_score, 1e-9)
         if allowed is not None:
             eligible &= allowed
         above = np.flatnonzero(eligible)
-        order = above[np.lexsort((above, -ranking.order_key[above]))][offset:offset + limit]
-        matches = [Match(self.lexical.measures[i].view, float(ranking.probability[i]),
-                         self.lexical.matched_terms(ranking.words, int(i))) for i in order]
+        order = above[np.lexsort((above, -ranking.order_key[above]))][offset : offset + limit]
+        matches = [
+            Match(
+                self.lexical.measures[i].view,
+                float(ranking.probability[i]),
+                self.lexical.matched_terms(ranking.words, int(i)),
+            )
+            for i in order
+        ]
         return matches, len(above)
 
 

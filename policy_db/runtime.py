@@ -29,12 +29,13 @@ class Runtime:
     service_center: dict[str, str] = field(default_factory=dict)
 
     def redis_state(self) -> str:
-        """"absent" without REDIS_URL, else "ok" or "down" (a 0.5 s ping)."""
+        """ "absent" without REDIS_URL, else "ok" or "down" (a 0.5 s ping)."""
         if not self.settings.redis_url:
             return "absent"
         try:
-            client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=0.5,
-                                          socket_connect_timeout=0.5)
+            client = redis.Redis.from_url(
+                self.settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
             client.ping()
             client.close()
             return "ok"
@@ -49,8 +50,13 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     topics = load_topics(settings.seeds_dir)
     embedder = shared_embedder(settings.embedding_model, threads=settings.embedding_threads)
     calibration = load_calibration(embedder.name) if embedder is not None else None
-    search = PolicySearch(database, threshold=settings.match_threshold,
-                          topics=topic_keywords(topics), embedder=embedder, calibration=calibration)
+    search = PolicySearch(
+        database,
+        threshold=settings.match_threshold,
+        topics=topic_keywords(topics),
+        embedder=embedder,
+        calibration=calibration,
+    )
     return Runtime(settings, database, search, topics, service_center(settings.seeds_dir))
 
 

@@ -34,9 +34,40 @@ REVISION_QUERY = sql_text("SELECT revision FROM catalog_revision WHERE id = 1")
 SearchKind = Literal["number", "unit", "search", "browse"]
 # Words that, next to a unit's name, ask what the unit is responsible for.
 DUTY_WORDS = {
-    "负责", "管", "管理", "主管", "分管", "哪些", "什么", "措施", "事", "事情", "事项", "职责",
-    "工作", "帮", "帮忙", "做", "干", "业务", "政策", "内容", "条", "有", "能", "可以",
-    "我们", "方面", "的", "吗", "呢", "具体", "主要", "都", "部门", "单位",
+    "负责",
+    "管",
+    "管理",
+    "主管",
+    "分管",
+    "哪些",
+    "什么",
+    "措施",
+    "事",
+    "事情",
+    "事项",
+    "职责",
+    "工作",
+    "帮",
+    "帮忙",
+    "做",
+    "干",
+    "业务",
+    "政策",
+    "内容",
+    "条",
+    "有",
+    "能",
+    "可以",
+    "我们",
+    "方面",
+    "的",
+    "吗",
+    "呢",
+    "具体",
+    "主要",
+    "都",
+    "部门",
+    "单位",
 }
 Outcome = Literal["answer", "clarify", "remit", "decline"]
 
@@ -70,8 +101,13 @@ class PolicySearch:
     """Matching questions to measures over the current catalogue."""
 
     def __init__(
-        self, database: Database, *, threshold: float = 0.30, topics: dict[str, list[str]] | None = None,
-        embedder: Embedder | None = None, calibration: Calibration | None = None,
+        self,
+        database: Database,
+        *,
+        threshold: float = 0.30,
+        topics: dict[str, list[str]] | None = None,
+        embedder: Embedder | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.database = database
         self.threshold = threshold
@@ -133,8 +169,10 @@ class PolicySearch:
         dense = None
         if self.vectors is not None:
             dense = DenseIndex(self.vectors)
-            dense.build([measure_passage(m.view.title, m.view.category, m.view.text) for m in indexed],
-                        [m.examples for m in indexed])
+            dense.build(
+                [measure_passage(m.view.title, m.view.category, m.view.text) for m in indexed],
+                [m.examples for m in indexed],
+            )
         self._hybrid = HybridIndex(index, dense, self.calibration, self.threshold)
         self._remits = RemitIndex(self.vectors, {u.name: list(u.remit or []) for u in units})
         self._contacts = {u.name: _contact(u) for u in units}
@@ -208,11 +246,20 @@ class PolicySearch:
                 Match(m.view, 0.0) for i, m in enumerate(index.measures) if allowed is None or i in allowed
             ]
             return SearchResult("browse", rows[offset : offset + limit], len(rows), True, unit=unit_name)
-        return self._ranked(question, topic=topic, unit=mentioned, allowed=allowed, limit=limit,
-                            offset=offset)
+        return self._ranked(
+            question, topic=topic, unit=mentioned, allowed=allowed, limit=limit, offset=offset
+        )
 
-    def _ranked(self, question: str, *, topic: str | None, unit: str | None,
-                allowed: set[int] | None, limit: int, offset: int) -> SearchResult:
+    def _ranked(
+        self,
+        question: str,
+        *,
+        topic: str | None,
+        unit: str | None,
+        allowed: set[int] | None,
+        limit: int,
+        offset: int,
+    ) -> SearchResult:
         """Hybrid ranking, then the outcome: answer, clarify, the remit's unit, or decline."""
         hybrid = self.hybrid()
         query = self._query_vector(question)
@@ -221,8 +268,9 @@ class PolicySearch:
         if allowed is not None:
             mask = np.zeros(hybrid.lexical.n, dtype=bool)
             mask[list(allowed)] = True
-        ranked, total = hybrid.rank(ranking, limit=limit, offset=offset,
-                                    min_score=hybrid.clarify_threshold, allowed=mask)
+        ranked, total = hybrid.rank(
+            ranking, limit=limit, offset=offset, min_score=hybrid.clarify_threshold, allowed=mask
+        )
         top = ranking.top(mask)
         terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
         outcome: Outcome = "answer" if top >= hybrid.answer_threshold else "clarify" if total else "decline"
@@ -235,8 +283,17 @@ class PolicySearch:
             route = self._route(question, query, anywhere=True)
         if route is not None:
             outcome = "remit"
-        return SearchResult("search", ranked, total, outcome == "answer", unit=unit, terms=terms,
-                            outcome=outcome, route=route, top_score=top)
+        return SearchResult(
+            "search",
+            ranked,
+            total,
+            outcome == "answer",
+            unit=unit,
+            terms=terms,
+            outcome=outcome,
+            route=route,
+            top_score=top,
+        )
 
     @property
     def override(self) -> float:

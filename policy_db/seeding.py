@@ -56,8 +56,9 @@ def seed_database(session: Session, seeds_dir: Path) -> list[ImportReport]:
 
 def apply_annotations(session: Session, document_id: int, data: dict[str, Any]) -> None:
     """Set curated short titles and tags, and add curated example questions (idempotent)."""
-    measures = {m.number: m for m in session.scalars(
-        select(Measure).where(Measure.document_id == document_id))}
+    measures = {
+        m.number: m for m in session.scalars(select(Measure).where(Measure.document_id == document_id))
+    }
     for number, note in (data.get("measures") or {}).items():
         measure = measures.get(int(number))
         if measure is None:

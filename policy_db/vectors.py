@@ -101,7 +101,8 @@ class VectorStore:
             for chunk in _chunks(keys, LOOKUP_CHUNK):
                 rows = session.execute(
                     select(TextVector.text_hash, TextVector.vector, TextVector.dim).where(
-                        TextVector.model == model, TextVector.text_hash.in_(chunk))
+                        TextVector.model == model, TextVector.text_hash.in_(chunk)
+                    )
                 ).all()
                 for key, blob, dim in rows:
                     if dim == self.embedder.dim:
@@ -112,9 +113,15 @@ class VectorStore:
         items = list(todo.items())
         for chunk in _chunks(items, BATCH):
             vectors = self.embedder.embed([t for _, t in chunk], mode=mode)
-            rows = [{"model": self.embedder.name, "text_hash": k, "dim": self.embedder.dim,
-                     "vector": v.astype(np.float32).tobytes()}
-                    for (k, _), v in zip(chunk, vectors, strict=True)]
+            rows = [
+                {
+                    "model": self.embedder.name,
+                    "text_hash": k,
+                    "dim": self.embedder.dim,
+                    "vector": v.astype(np.float32).tobytes(),
+                }
+                for (k, _), v in zip(chunk, vectors, strict=True)
+            ]
             self._store(rows)
             for (key, _), vector in zip(chunk, vectors, strict=True):
                 self._memory[key] = vector
@@ -130,4 +137,4 @@ class VectorStore:
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

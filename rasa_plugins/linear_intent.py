@@ -81,8 +81,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         """C: inverse regularisation; blend: weight of this model against the earlier ranking."""
         return {"C": 30.0, "max_iter": 3000, "blend": 0.5, "ranking_length": 10, "dense_weight": 1.0}
 
-    def _design(self, rows: scipy.sparse.csr_matrix, dense: np.ndarray | None,
-                idf: np.ndarray, dense_dim: int) -> scipy.sparse.csr_matrix:
+    def _design(
+        self, rows: scipy.sparse.csr_matrix, dense: np.ndarray | None, idf: np.ndarray, dense_dim: int
+    ) -> scipy.sparse.csr_matrix:
         """TF-IDF rows, with the dense sentence embedding (scaled) appended when the model uses it."""
         weighted = tfidf(rows, idf)
         if not dense_dim:
@@ -92,26 +93,44 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         scaled = scipy.sparse.csr_matrix(float(self.config["dense_weight"]) * dense)
         return scipy.sparse.hstack([weighted, scaled]).tocsr()
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 arrays: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        arrays: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.arrays = arrays
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LinearIntentClassifier:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearIntentClassifier:
         """An untrained classifier."""
         return cls(config, model_storage, resource)
 
     @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LinearIntentClassifier:
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearIntentClassifier:
         """The trained classifier from model storage (untrained if nothing was stored)."""
         try:
-            with model_storage.read_from(resource) as directory, \
-                    np.load(directory / ARRAYS, allow_pickle=False) as stored:
+            with (
+                model_storage.read_from(resource) as directory,
+                np.load(directory / ARRAYS, allow_pickle=False) as stored,
+            ):
                 arrays = {name: stored[name] for name in stored.files}
         except (ValueError, FileNotFoundError):
             log.warning("no trained %s in the model: DIET alone classifies intents", cls.__name__)
@@ -122,8 +141,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         """Fit idf weights and the regression on the intent examples."""
         from sklearn.linear_model import LogisticRegression
 
-        examples = [(sentence_features(m), dense_sentence(m), m.get(INTENT))
-                    for m in training_data.intent_examples if m.get(INTENT) and m.get(TEXT)]
+        examples = [
+            (sentence_features(m), dense_sentence(m), m.get(INTENT))
+            for m in training_data.intent_examples
+            if m.get(INTENT) and m.get(TEXT)
+        ]
         examples = [(row, dense, intent) for row, dense, intent in examples if row is not None]
         if len({intent for *_, intent in examples}) < 2:
             log.debug("fewer than two intents: %s not trained", self.__class__.__name__)
@@ -136,9 +158,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         dense = np.vstack([d for _, d, _ in examples]) if use_dense else None  # type: ignore[misc]
         model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
         model.fit(self._design(rows, dense, idf, dense_dim), [intent for *_, intent in examples])
-        self.arrays = {"idf": idf, "coef": model.coef_, "intercept": model.intercept_,
-                       "intents": np.asarray(model.classes_, dtype=str),
-                       "dense_dim": np.asarray(dense_dim)}
+        self.arrays = {
+            "idf": idf,
+            "coef": model.coef_,
+            "intercept": model.intercept_,
+            "intents": np.asarray(model.classes_, dtype=str),
+            "dense_dim": np.asarray(dense_dim),
+        }
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / ARRAYS, **self.arrays)
         return self._resource
@@ -154,8 +180,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             self._set_ranking(message, self.probabilities(row, dense_sentence(message)))
         return messages
 
-    def probabilities(self, row: scipy.sparse.csr_matrix,
-                      dense: np.ndarray | None = None) -> dict[str, float]:
+    def probabilities(
+        self, row: scipy.sparse.csr_matrix, dense: np.ndarray | None = None
+    ) -> dict[str, float]:
         """Intent name → this model's probability for one row of sentence features."""
         arrays = self.arrays
         assert arrays is not None, "probabilities of an untrained classifier"
@@ -172,14 +199,22 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def _set_ranking(self, message: Message, linear: dict[str, float]) -> None:
         blend = float(self.config["blend"])
-        earlier = {entry["name"]: float(entry["confidence"])
-                   for entry in message.get(INTENT_RANKING_KEY) or []}
+        earlier = {
+            entry["name"]: float(entry["confidence"]) for entry in message.get(INTENT_RANKING_KEY) or []
+        }
         if not earlier:
             blend = 1.0
         names = set(linear) | set(earlier)
-        ranking = sorted(({"name": name, "confidence": blend * linear.get(name, 0.0)
-                           + (1 - blend) * earlier.get(name, 0.0)} for name in names),
-                         key=lambda entry: -entry["confidence"])
+        ranking = sorted(
+            (
+                {
+                    "name": name,
+                    "confidence": blend * linear.get(name, 0.0) + (1 - blend) * earlier.get(name, 0.0),
+                }
+                for name in names
+            ),
+            key=lambda entry: -entry["confidence"],
+        )
         if self.config["ranking_length"] > 0:
             ranking = ranking[: self.config["ranking_length"]]
         message.set(INTENT, ranking[0], add_to_output=True)

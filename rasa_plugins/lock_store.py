@@ -47,8 +47,9 @@ Change = Callable[[TicketLock | None], tuple[T, TicketLock | None]]
 class FailSafeRedisLockStore(LockStore):
     """Ticket locks in Redis; in process memory while Redis is down."""
 
-    def __init__(self, endpoint_config: EndpointConfig | None = None, *,
-                 redis_store: RedisLockStore | None = None) -> None:
+    def __init__(
+        self, endpoint_config: EndpointConfig | None = None, *, redis_store: RedisLockStore | None = None
+    ) -> None:
         if redis_store is None:
             config = endpoint_config or EndpointConfig()
             redis_store = RedisLockStore(host=config.url or "localhost", **config.kwargs)
@@ -71,34 +72,42 @@ class FailSafeRedisLockStore(LockStore):
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """Append a ticket to the conversation's lock (created when missing), atomically."""
+
         def change(lock: TicketLock | None) -> tuple[int, TicketLock | None]:
             lock = lock or self.create_lock(conversation_id)
             return lock.issue_ticket(lock_lifetime), lock
+
         return self._atomically(conversation_id, change)
 
     def update_lock(self, conversation_id: str) -> None:
         """Drop the expired tickets of the conversation's lock, atomically."""
+
         def change(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock is not None:
                 lock.remove_expired_tickets()
             return None, lock
+
         self._atomically(conversation_id, change)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         """Remove a served ticket, atomically."""
+
         def change(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock is not None:
                 lock.remove_ticket_for(ticket_number)
             return None, lock
+
         self._atomically(conversation_id, change)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove a served ticket and delete the lock if nobody waits — one step, not two."""
+
         def change(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock is None:
                 return None, None
             lock.remove_ticket_for(ticket_number)
             return None, lock if lock.is_someone_waiting() else None
+
         self._atomically(conversation_id, change)
 
     def _atomically(self, conversation_id: str, change: Change[T]) -> T:
@@ -137,8 +146,11 @@ class FailSafeRedisLockStore(LockStore):
 
     def _note_outage(self, error: Exception) -> None:
         if not self.degraded:
-            logger.error("Redis lock store unreachable, locking in process memory until it "
-                         "is back (conversations continue without their context): %s", error)
+            logger.error(
+                "Redis lock store unreachable, locking in process memory until it "
+                "is back (conversations continue without their context): %s",
+                error,
+            )
         self.degraded = True
 
     def _note_recovery(self) -> None:
@@ -154,4 +166,3 @@ class FailSafeRedisLockStore(LockStore):
             return call(self.memory)
         self._note_recovery()
         return result
-

@@ -60,8 +60,13 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._lock = threading.Lock()
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SentenceEmbeddingFeaturizer:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEmbeddingFeaturizer:
         """A featurizer; the model itself loads on first use."""
         return cls(config, execution_context.node_name)
 
@@ -78,14 +83,20 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: list[Message], *, output: bool = False) -> None:
         pending = [m for m in messages if m.get(TEXT)]
         for start in range(0, len(pending), BATCH):
-            chunk = pending[start:start + BATCH]
+            chunk = pending[start : start + BATCH]
             vectors = self._embed([str(m.get(TEXT)) for m in chunk])
             for message, vector in zip(chunk, vectors, strict=True):
                 self.add_features_to_message(None, vector[None, :], TEXT, message)  # type: ignore[arg-type]
                 if output:
-                    message.set(OUTPUT_KEY, {"model": MODEL_NAME, "text": str(message.get(TEXT)),
-                                             "vector": base64.b64encode(vector.tobytes()).decode()},
-                                add_to_output=True)
+                    message.set(
+                        OUTPUT_KEY,
+                        {
+                            "model": MODEL_NAME,
+                            "text": str(message.get(TEXT)),
+                            "vector": base64.b64encode(vector.tobytes()).decode(),
+                        },
+                        add_to_output=True,
+                    )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Featurize every training example that has text."""

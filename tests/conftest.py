@@ -40,8 +40,9 @@ def database_urls(tmp_path: Path, backend: str) -> Iterator[str]:
 
 def make_runtime(url: str, tmp_path: Path, seeds_dir: Path = SEEDS) -> Runtime:
     """A runtime on `url`, migrated and seeded, with its dictionary exported under tmp_path."""
-    settings = Settings(database_url=url, seeds_dir=seeds_dir,
-                        dictionary_path=tmp_path / "dictionary" / "userdict.txt")
+    settings = Settings(
+        database_url=url, seeds_dir=seeds_dir, dictionary_path=tmp_path / "dictionary" / "userdict.txt"
+    )
     runtime = build_runtime(settings)
     prepare_database(runtime)
     return runtime
@@ -68,8 +69,9 @@ def runtime(empty_database_url: str, tmp_path: Path) -> Iterator[Runtime]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def shared_runtime(request: pytest.FixtureRequest,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+def shared_runtime(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Runtime]:
     """A seeded database of each backend shared by a module's read-only tests."""
     tmp = tmp_path_factory.mktemp("shared")
     urls = database_urls(tmp, str(request.param))

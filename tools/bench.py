@@ -40,8 +40,10 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
     """p50, p95, p99 in milliseconds."""
     ordered = sorted(samples)
+
     def pick(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
     return pick(0.50), pick(0.95), pick(0.99)
 
 
@@ -69,8 +71,10 @@ def synthetic_document(runtime: Runtime, size: int, seed: int = 7) -> ParsedDocu
             items.append(ParsedMeasure(number, text, refs, 0))
             number += 1
         categories.append(ParsedCategory(ordinal, f"合成类别{ordinal}", "合成", tuple(items), 0))
-    sections = tuple(ParsedSection(i + 1, f"合成部分{i + 1}", tuple(categories[i * 20:(i + 1) * 20]), 0)
-                     for i in range((len(categories) + 19) // 20))
+    sections = tuple(
+        ParsedSection(i + 1, f"合成部分{i + 1}", tuple(categories[i * 20 : (i + 1) * 20]), 0)
+        for i in range((len(categories) + 19) // 20)
+    )
     return ParsedDocument("合成行动方案", (), None, "", sections)
 
 
@@ -109,12 +113,17 @@ def index_builds(runtime: Runtime, label: str, size: int) -> None:
     before = vectors.embedded if vectors else 0
     cold = timed(runtime.search.index)
     embedded = (vectors.embedded if vectors else 0) - before
-    restarted = PolicySearch(runtime.database, topics=runtime.search.topics,
-                             embedder=vectors.embedder if vectors else None,
-                             calibration=runtime.search.calibration)
+    restarted = PolicySearch(
+        runtime.database,
+        topics=runtime.search.topics,
+        embedder=vectors.embedder if vectors else None,
+        calibration=runtime.search.calibration,
+    )
     warm = timed(restarted.index)
-    print(f"[{label}] {size} measures: index build cold {cold:.1f} s ({embedded} texts embedded), "
-          f"from stored vectors {warm:.1f} s")
+    print(
+        f"[{label}] {size} measures: index build cold {cold:.1f} s ({embedded} texts embedded), "
+        f"from stored vectors {warm:.1f} s"
+    )
 
 
 def bench_search(url: str, label: str, synthetic: int, questions: list[str]) -> None:
@@ -128,21 +137,26 @@ def bench_search(url: str, label: str, synthetic: int, questions: list[str]) -> 
         p50, p95, _ = percentiles(time_search(runtime, questions))
         b_samples = [timed(lambda q=q: bm25(q)) for q in questions * 3]
         b50, b95, _ = percentiles(b_samples)
-        print(f"[{label}] 100 measures: search p50 {p50:.2f} ms, p95 {p95:.2f} ms | "
-              f"BM25 p50 {b50:.2f} ms, p95 {b95:.2f} ms | time ratio p95 ours/BM25 {p95 / b95:.2f}")
-        print(f"[{label}] dev set: ours top-1 {ours.top1:.3f} top-3 {ours.top3:.3f} "
-              f"oos {ours.oos_rejection} | BM25 top-1 {theirs.top1:.3f} top-3 {theirs.top3:.3f} "
-              f"oos {theirs.oos_rejection} | top-1 ratio {ours.top1 / max(theirs.top1, 1e-9):.2f}")
+        print(
+            f"[{label}] 100 measures: search p50 {p50:.2f} ms, p95 {p95:.2f} ms | "
+            f"BM25 p50 {b50:.2f} ms, p95 {b95:.2f} ms | time ratio p95 ours/BM25 {p95 / b95:.2f}"
+        )
+        print(
+            f"[{label}] dev set: ours top-1 {ours.top1:.3f} top-3 {ours.top3:.3f} "
+            f"oos {ours.oos_rejection} | BM25 top-1 {theirs.top1:.3f} top-3 {theirs.top3:.3f} "
+            f"oos {theirs.oos_rejection} | top-1 ratio {ours.top1 / max(theirs.top1, 1e-9):.2f}"
+        )
         with runtime.database.session() as session:
-            ingest_document(session, synthetic_document(runtime, synthetic), slug="synthetic",
-                            source_text="")
+            ingest_document(session, synthetic_document(runtime, synthetic), slug="synthetic", source_text="")
         index_builds(runtime, label, synthetic + 100)
         p50, p95, _ = percentiles(time_search(runtime, questions))
         bm25 = bm25_answer(runtime.search)
         b_samples = [timed(lambda q=q: bm25(q)) for q in questions]
         b50, b95, _ = percentiles(b_samples)
-        print(f"[{label}] {synthetic + 100} measures: search p50 {p50:.2f} ms, "
-              f"p95 {p95:.2f} ms | BM25 p50 {b50:.2f} ms, p95 {b95:.2f} ms | ratio {p95 / b95:.2f}")
+        print(
+            f"[{label}] {synthetic + 100} measures: search p50 {p50:.2f} ms, "
+            f"p95 {p95:.2f} ms | BM25 p50 {b50:.2f} ms, p95 {b95:.2f} ms | ratio {p95 / b95:.2f}"
+        )
         runtime.database.dispose()
 
 
@@ -167,14 +181,17 @@ async def bot_round_trips(url: str, messages: list[str], concurrency: int) -> tu
     samples: list[float] = []
     queue = list(messages)
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+
         async def worker() -> None:
             while queue:
                 text = queue.pop()
                 started = time.perf_counter()
-                reply = await client.post("/webhooks/rest/webhook",
-                                          json={"sender": f"bench-{uuid.uuid4().hex}", "message": text})
+                reply = await client.post(
+                    "/webhooks/rest/webhook", json={"sender": f"bench-{uuid.uuid4().hex}", "message": text}
+                )
                 reply.raise_for_status()
                 samples.append(time.perf_counter() - started)
+
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
@@ -188,15 +205,20 @@ def bench_bot(questions: list[str]) -> None:
         greet, _ = asyncio.run(bot_round_trips(stack.rasa_url, ["你好"] * len(questions) * 2, 1))
         p50, p95, _ = percentiles(policy)
         g50, g95, _ = percentiles(greet)
-        print(f"[bot] REST round trip: policy question p50 {p50:.0f} ms, p95 {p95:.0f} ms | "
-              f"greeting p50 {g50:.0f} ms, p95 {g95:.0f} ms | ratio p95 {p95 / g95:.2f}")
+        print(
+            f"[bot] REST round trip: policy question p50 {p50:.0f} ms, p95 {p95:.0f} ms | "
+            f"greeting p50 {g50:.0f} ms, p95 {g95:.0f} ms | ratio p95 {p95 / g95:.2f}"
+        )
         for concurrency in (8, 32):
             samples, rate = asyncio.run(bot_round_trips(stack.rasa_url, questions * 3, concurrency))
             c50, c95, _ = percentiles(samples)
-            print(f"[bot] {concurrency} concurrent senders: {rate:.1f} msgs/s, p50 {c50:.0f} ms, "
-                  f"p95 {c95:.0f} ms")
-        memory = ", ".join(f"{name} {resident_mb(process.pid):.0f} MB"
-                           for name, process in stack.processes.items())
+            print(
+                f"[bot] {concurrency} concurrent senders: {rate:.1f} msgs/s, p50 {c50:.0f} ms, "
+                f"p95 {c95:.0f} ms"
+            )
+        memory = ", ".join(
+            f"{name} {resident_mb(process.pid):.0f} MB" for name, process in stack.processes.items()
+        )
         print(f"[bot] resident memory after the runs: {memory}")
 
 

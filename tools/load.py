@@ -38,9 +38,17 @@ EVAL_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 APOLOGY_START = FALLBACK_TEXT[:12]
 OPENERS = ["你好", "在吗", "您好，想咨询一下政策"]
 FOLLOW_UPS = ["第二条详细说说", "这个找哪个部门？", "还有吗", "谢谢"]
-QUESTIONS = ["开公司要跑几个部门？", "留抵退税能退吗", "公司资金紧张，想找银行贷款",
-             "专利质押融资怎么办", "外资企业注册有什么便利", "人才落户有什么政策",
-             "政府采购对中小企业有优惠吗", "不动产登记多久能办好", "企业注销麻烦吗"]
+QUESTIONS = [
+    "开公司要跑几个部门？",
+    "留抵退税能退吗",
+    "公司资金紧张，想找银行贷款",
+    "专利质押融资怎么办",
+    "外资企业注册有什么便利",
+    "人才落户有什么政策",
+    "政府采购对中小企业有优惠吗",
+    "不动产登记多久能办好",
+    "企业注销麻烦吗",
+]
 
 
 @dataclass
@@ -75,13 +83,13 @@ def conversation(rng: random.Random, pool: list[str]) -> list[str]:
     return turns
 
 
-async def ask(client: httpx.AsyncClient, sender: str, message: str,
-              results: Results) -> list[dict[str, Any]]:
+async def ask(client: httpx.AsyncClient, sender: str, message: str, results: Results) -> list[dict[str, Any]]:
     """Send one message as the widget does; record its latency or why it failed."""
     started = time.perf_counter()
     try:
-        response = await client.post("/api/chat", json={
-            "sender": sender, "message": message, "client_id": uuid.uuid4().hex})
+        response = await client.post(
+            "/api/chat", json={"sender": sender, "message": message, "client_id": uuid.uuid4().hex}
+        )
     except httpx.TimeoutException:
         results.errors["timeout"] += 1
         return []
@@ -106,8 +114,14 @@ def quick_reply(rng: random.Random, replies: list[dict[str, Any]]) -> str | None
     return rng.choice(buttons)["payload"] if buttons and rng.random() < 0.25 else None
 
 
-async def session(client: httpx.AsyncClient, seat: int, deadline: float, args: argparse.Namespace,
-                  pool: list[str], results: Results) -> None:
+async def session(
+    client: httpx.AsyncClient,
+    seat: int,
+    deadline: float,
+    args: argparse.Namespace,
+    pool: list[str],
+    results: Results,
+) -> None:
     """One seat of the widget: users come, ask a few things with pauses, leave; until the deadline."""
     rng = random.Random(args.seed * 1000 + seat)
     await asyncio.sleep(rng.uniform(0, args.think_max))  # users do not all arrive in one instant
@@ -131,8 +145,9 @@ async def run(args: argparse.Namespace, url: str) -> tuple[Results, float]:
     async with httpx.AsyncClient(base_url=url, timeout=args.timeout, limits=limits) as client:
         started = time.monotonic()
         deadline = started + args.duration
-        await asyncio.gather(*(session(client, seat, deadline, args, pool, results)
-                               for seat in range(args.sessions)))
+        await asyncio.gather(
+            *(session(client, seat, deadline, args, pool, results) for seat in range(args.sessions))
+        )
         return results, time.monotonic() - started
 
 
@@ -146,12 +161,16 @@ def report(results: Results, elapsed: float, args: argparse.Namespace) -> str:
     """The figures as a Markdown table row with its header, and the error breakdown."""
     lat = results.latencies
     rate = sum(results.errors.values()) / results.requests if results.requests else 0.0
-    header = ("| sessions | duration s | conversations | messages | error rate | p50 ms | p95 ms "
-              "| p99 ms | mean ms | messages/s |\n|---|---|---|---|---|---|---|---|---|---|")
-    row = (f"| {args.sessions} | {elapsed:.0f} | {results.conversations} | {results.requests} "
-           f"| {rate:.1%} | {percentile(lat, .50):.0f} | {percentile(lat, .95):.0f} "
-           f"| {percentile(lat, .99):.0f} | {statistics.fmean(lat) * 1000 if lat else 0:.0f} "
-           f"| {results.requests / elapsed:.2f} |")
+    header = (
+        "| sessions | duration s | conversations | messages | error rate | p50 ms | p95 ms "
+        "| p99 ms | mean ms | messages/s |\n|---|---|---|---|---|---|---|---|---|---|"
+    )
+    row = (
+        f"| {args.sessions} | {elapsed:.0f} | {results.conversations} | {results.requests} "
+        f"| {rate:.1%} | {percentile(lat, 0.50):.0f} | {percentile(lat, 0.95):.0f} "
+        f"| {percentile(lat, 0.99):.0f} | {statistics.fmean(lat) * 1000 if lat else 0:.0f} "
+        f"| {results.requests / elapsed:.2f} |"
+    )
     errors = ", ".join(f"{kind}: {n}" for kind, n in results.errors.most_common()) or "none"
     return f"{header}\n{row}\n\nerrors: {errors}"
 
@@ -161,8 +180,13 @@ def own_stack(args: argparse.Namespace) -> Stack:
     database = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='load-')}/policy.db"
     env = {"DATABASE_URL": database, "REDIS_URL": args.redis_url or ""}
     log_dir = ROOT / "var" / "log" / "load"
-    return Stack(rasa_port=args.rasa_port, action_port=args.rasa_port + 50, app_port=args.app_port,
-                 env=env, log_dir=log_dir)
+    return Stack(
+        rasa_port=args.rasa_port,
+        action_port=args.rasa_port + 50,
+        app_port=args.app_port,
+        env=env,
+        log_dir=log_dir,
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -14,10 +14,13 @@ def summary(results: Path, confusions: int = 8) -> str:
     errors = json.loads((results / "intent_errors.json").read_text(encoding="utf-8"))
     total = int(report["weighted avg"]["support"])
     pairs = Counter((e["intent"], e["intent_prediction"]["name"]) for e in errors)
-    lines = [f"{results}: weighted F1 {report['weighted avg']['f1-score']:.3f}, accuracy "
-             f"{report['accuracy']:.3f}, {len(errors)} errors in {total} examples"]
-    lines += [f"  {count:3d}  {truth} → {predicted}" for (truth, predicted), count
-              in pairs.most_common(confusions)]
+    lines = [
+        f"{results}: weighted F1 {report['weighted avg']['f1-score']:.3f}, accuracy "
+        f"{report['accuracy']:.3f}, {len(errors)} errors in {total} examples"
+    ]
+    lines += [
+        f"  {count:3d}  {truth} → {predicted}" for (truth, predicted), count in pairs.most_common(confusions)
+    ]
     return "\n".join(lines)
 
 

@@ -38,8 +38,9 @@ def local_secret(name: str) -> str:
     return path.read_text().strip()
 
 
-def endpoints_yaml(action_port: int, redis_url: str | None, key_prefix: str = "policybot",
-                   action_token: str = "") -> str:
+def endpoints_yaml(
+    action_port: int, redis_url: str | None, key_prefix: str = "policybot", action_token: str = ""
+) -> str:
     """The Rasa endpoints: our action server (with its shared secret), and Redis tracker + lock
     stores when REDIS_URL is set."""
     lines = ["action_endpoint:", f"  url: http://127.0.0.1:{action_port}/webhook"]
@@ -51,28 +52,46 @@ def endpoints_yaml(action_port: int, redis_url: str | None, key_prefix: str = "p
         common = [f"  url: {url.hostname or '127.0.0.1'}", f"  port: {url.port or 6379}"]
         if url.password:
             common.append(f"  password: {url.password}")
-        lines += ["tracker_store:", "  type: redis", *common, f"  db: {db}",
-                  f"  key_prefix: {key_prefix}", "  record_exp: 604800",
-                  # Rasa's RedisLockStore, falling back to process memory while Redis is down.
-                  "lock_store:", "  type: rasa_plugins.lock_store.FailSafeRedisLockStore", *common,
-                  f"  db: {db + 1}",
-                  f"  key_prefix: {key_prefix}"]
+        lines += [
+            "tracker_store:",
+            "  type: redis",
+            *common,
+            f"  db: {db}",
+            f"  key_prefix: {key_prefix}",
+            "  record_exp: 604800",
+            # Rasa's RedisLockStore, falling back to process memory while Redis is down.
+            "lock_store:",
+            "  type: rasa_plugins.lock_store.FailSafeRedisLockStore",
+            *common,
+            f"  db: {db + 1}",
+            f"  key_prefix: {key_prefix}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 class Stack:
     """The Rasa server, the action server and the app on chosen ports."""
 
-    def __init__(self, *, rasa_port: int = 5005, action_port: int = 5055, app_port: int = 8000,
-                 env: dict[str, str] | None = None, log_dir: Path | None = None,
-                 credentials: Path | None = None, model: Path = MODEL) -> None:
+    def __init__(
+        self,
+        *,
+        rasa_port: int = 5005,
+        action_port: int = 5055,
+        app_port: int = 8000,
+        env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+        credentials: Path | None = None,
+        model: Path = MODEL,
+    ) -> None:
         self.rasa_port, self.action_port, self.app_port = rasa_port, action_port, app_port
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self.env.setdefault("RASA_URL", f"http://127.0.0.1:{rasa_port}")
         # Secure by default: Rasa's HTTP API always needs a token and the action server a shared
         # secret; both are generated once for the embedded default when not configured.
-        for variable, name in (("RASA_AUTH_TOKEN", "rasa_auth_token"),
-                               ("ACTION_SERVER_TOKEN", "action_server_token")):
+        for variable, name in (
+            ("RASA_AUTH_TOKEN", "rasa_auth_token"),
+            ("ACTION_SERVER_TOKEN", "action_server_token"),
+        ):
             if not self.env.get(variable):
                 self.env[variable] = local_secret(name)
         # Loopback unless HOST opens the app and Rasa's webhooks deliberately; the action
@@ -102,24 +121,53 @@ class Stack:
         """The command line of each process."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         endpoints = self.run_dir / "endpoints.yml"
-        endpoints.write_text(endpoints_yaml(self.action_port, self.env.get("REDIS_URL"),
-                                            action_token=self.env["ACTION_SERVER_TOKEN"]))
+        endpoints.write_text(
+            endpoints_yaml(
+                self.action_port, self.env.get("REDIS_URL"), action_token=self.env["ACTION_SERVER_TOKEN"]
+            )
+        )
         endpoints.chmod(0o600)  # it holds the action server's secret
         return {
             "actions": [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
-            "app": [str(VENV_BIN / "uvicorn"), "app.main:app", "--host", self.host,
-                    "--port", str(self.app_port), "--no-access-log"],
+            "app": [
+                str(VENV_BIN / "uvicorn"),
+                "app.main:app",
+                "--host",
+                self.host,
+                "--port",
+                str(self.app_port),
+                "--no-access-log",
+            ],
             # No --cors: the widget talks to the app, never to Rasa. The API (trackers, events,
             # model) needs the token; the channel webhooks under /webhooks/ stay public.
-            "rasa": [str(RASA_BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
-                     "-i", self.host, "--model", str(self.model), "--endpoints", str(endpoints),
-                     "--credentials", str(self.credentials), "--port", str(self.rasa_port)],
+            "rasa": [
+                str(RASA_BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                self.rasa_token,
+                "-i",
+                self.host,
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(self.credentials),
+                "--port",
+                str(self.rasa_port),
+            ],
         }
 
     def start(self, *, only: tuple[str, ...] = ("actions", "app", "rasa")) -> None:
         """Prepare the database once, then spawn the processes (logs to files or prefixed stdout)."""
-        subprocess.run([str(VENV_BIN / "policybot"), "init", "--no-export"], cwd=ROOT, env=self.env,
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(VENV_BIN / "policybot"), "init", "--no-export"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         for name, command in self.commands().items():
             if name in only:
                 self.start_one(name, command)
@@ -131,19 +179,28 @@ class Stack:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}-{self.rasa_port}.log", "ab")  # noqa: SIM115
-            self.processes[name] = subprocess.Popen(command, cwd=cwd, env=self.env, stdout=out,
-                                                    stderr=subprocess.STDOUT, start_new_session=True)
+            self.processes[name] = subprocess.Popen(
+                command, cwd=cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         else:
-            process = subprocess.Popen(command, cwd=cwd, env=self.env, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             self.processes[name] = process
             threading.Thread(target=_relay, args=(name, process), daemon=True).start()
 
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Block until every started process answers its health check."""
-        checks = {"actions": f"http://127.0.0.1:{self.action_port}/health",
-                  "app": f"{self.app_url}/health",
-                  "rasa": f"{self.rasa_url}/status?token={urllib.parse.quote(self.rasa_token)}"}
+        checks = {
+            "actions": f"http://127.0.0.1:{self.action_port}/health",
+            "app": f"{self.app_url}/health",
+            "rasa": f"{self.rasa_url}/status?token={urllib.parse.quote(self.rasa_token)}",
+        }
         deadline = time.monotonic() + timeout
         for name in self.processes:
             while not _answers(checks[name]):
@@ -211,13 +268,26 @@ def main() -> None:
     try:
         stack.wait_ready()
         if args.eval:
-            code = subprocess.call([str(VENV_BIN / "policybot"), "eval", str(args.eval), "--via",
-                                    "bot", "--rasa-url", stack.rasa_url], env=stack.env)
+            code = subprocess.call(
+                [
+                    str(VENV_BIN / "policybot"),
+                    "eval",
+                    str(args.eval),
+                    "--via",
+                    "bot",
+                    "--rasa-url",
+                    stack.rasa_url,
+                ],
+                env=stack.env,
+            )
             sys.exit(code)
-        print(f"\n  widget:  {stack.app_url}/\n  API:     {stack.app_url}/docs\n"
-              f"  bot:     {stack.rasa_url}/webhooks/rest/webhook\n"
-              f"  listening on {stack.host} (HOST=0.0.0.0 opens the app and the webhooks); Rasa's API "
-              f"needs ?token= from var/secrets/rasa_auth_token\n  Ctrl-C stops everything.\n", flush=True)
+        print(
+            f"\n  widget:  {stack.app_url}/\n  API:     {stack.app_url}/docs\n"
+            f"  bot:     {stack.rasa_url}/webhooks/rest/webhook\n"
+            f"  listening on {stack.host} (HOST=0.0.0.0 opens the app and the webhooks); Rasa's API "
+            f"needs ?token= from var/secrets/rasa_auth_token\n  Ctrl-C stops everything.\n",
+            flush=True,
+        )
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)
         print("a process exited; stopping the others", flush=True)

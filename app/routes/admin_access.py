@@ -13,8 +13,9 @@ from app.security import AdminDep, AuthenticatedRoute, StaffDep, require_staff
 from policy_db.auth import list_tokens, token_view
 from policy_db.services import tokens
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_staff)],
-                   route_class=AuthenticatedRoute)
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_staff)], route_class=AuthenticatedRoute
+)
 
 
 @router.get("/whoami", response_model=WhoAmI)

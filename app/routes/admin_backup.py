@@ -11,8 +11,9 @@ from app.schemas.admin import CatalogueCounts
 from app.security import AdminDep, AuthenticatedRoute, require_admin
 from policy_db.services.backup import CatalogueBackup, export_backup, restore_backup
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)],
-                   route_class=AuthenticatedRoute)
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=AuthenticatedRoute
+)
 
 
 @router.get("/export", response_model=CatalogueBackup)
@@ -23,10 +24,15 @@ def get_backup(admin: AdminDep, session: SessionDep, response: Response) -> dict
 
 
 @router.post("/import", response_model=CatalogueCounts)
-def post_backup(body: CatalogueBackup, admin: AdminDep, runtime: RuntimeDep, session: SessionDep,
-                replace: Annotated[bool, Query(description="先删除现有政策数据")] = False,
-                ) -> CatalogueCounts:
+def post_backup(
+    body: CatalogueBackup,
+    admin: AdminDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    replace: Annotated[bool, Query(description="先删除现有政策数据")] = False,
+) -> CatalogueCounts:
     """Load an export into an empty catalogue, or with `replace=true` instead of the current one."""
-    counts = restore_backup(session, actor=admin, data=body, replace=replace,
-                            dictionary_path=runtime.settings.dictionary_path)
+    counts = restore_backup(
+        session, actor=admin, data=body, replace=replace, dictionary_path=runtime.settings.dictionary_path
+    )
     return CatalogueCounts(**counts)

@@ -25,8 +25,9 @@ from app.schemas.admin import (
 from app.security import AdminDep, AuthenticatedRoute, require_admin
 from policy_db.services import categories, synonyms, units
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)],
-                   route_class=AuthenticatedRoute)
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=AuthenticatedRoute
+)
 
 
 @router.post("/units", status_code=201, response_model=UnitAdmin)
@@ -52,8 +53,9 @@ def remove_unit(name: str, admin: AdminDep, session: SessionDep) -> Response:
 
 
 @router.get("/categories", response_model=list[CategoryDetail])
-def get_categories(session: SessionDep,
-                   document_id: Annotated[int | None, Query(ge=1)] = None) -> list[CategoryDetail]:
+def get_categories(
+    session: SessionDep, document_id: Annotated[int | None, Query(ge=1)] = None
+) -> list[CategoryDetail]:
     """Every category (of one document) with its section, lead sentence and active measure count."""
     return [CategoryDetail(**c) for c in categories.category_overview(session, document_id=document_id)]
 
@@ -66,11 +68,13 @@ def post_category(body: CategoryCreate, admin: AdminDep, session: SessionDep) ->
 
 
 @router.patch("/categories/{document_id}/{ordinal}", response_model=CategoryAdmin)
-def patch_category(document_id: int, ordinal: int, body: CategoryUpdate, admin: AdminDep,
-                   session: SessionDep) -> CategoryAdmin:
+def patch_category(
+    document_id: int, ordinal: int, body: CategoryUpdate, admin: AdminDep, session: SessionDep
+) -> CategoryAdmin:
     """Change a category's title or lead sentence."""
-    category = categories.update_category(session, actor=admin, document_id=document_id,
-                                           ordinal=ordinal, title=body.title, lead=body.lead)
+    category = categories.update_category(
+        session, actor=admin, document_id=document_id, ordinal=ordinal, title=body.title, lead=body.lead
+    )
     return CategoryAdmin(**categories.category_view(category))
 
 
@@ -92,4 +96,3 @@ def remove_synonym(synonym_id: int, admin: AdminDep, session: SessionDep) -> Res
     """Delete a lexicon entry."""
     synonyms.delete_synonym(session, actor=admin, synonym_id=synonym_id)
     return Response(status_code=204)
-

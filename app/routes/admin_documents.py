@@ -22,32 +22,45 @@ from policy_db.services.documents import (
     set_document_status,
 )
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)],
-                   route_class=AuthenticatedRoute)
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=AuthenticatedRoute
+)
 TOO_LARGE = f"文件过大：上限为 {MAX_DOCUMENT_BYTES // 1_000_000} MB"
 
 
-def _import_text(runtime: Runtime, session: Session, admin: Principal, *, text: str, slug: str,
-                 commit: bool) -> DocumentImportResult:
+def _import_text(
+    runtime: Runtime, session: Session, admin: Principal, *, text: str, slug: str, commit: bool
+) -> DocumentImportResult:
     if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise HTTPException(413, TOO_LARGE)
-    result = add_document_text(session, actor=admin, text=text, slug=slug, commit=commit,
-                               dictionary_path=runtime.settings.dictionary_path)
+    result = add_document_text(
+        session,
+        actor=admin,
+        text=text,
+        slug=slug,
+        commit=commit,
+        dictionary_path=runtime.settings.dictionary_path,
+    )
     return DocumentImportResult(**result)
 
 
 @router.post("/documents", response_model=DocumentImportResult)
-def post_document(body: DocumentImport, admin: AdminDep, runtime: RuntimeDep,
-                  session: SessionDep) -> DocumentImportResult:
+def post_document(
+    body: DocumentImport, admin: AdminDep, runtime: RuntimeDep, session: SessionDep
+) -> DocumentImportResult:
     """Preview (default) or, with `commit`, import a document's text; 422 lists bad lines."""
     return _import_text(runtime, session, admin, text=body.text, slug=body.slug, commit=body.commit)
 
 
 @router.post("/documents/upload", response_model=DocumentImportResult)
-def upload_document(admin: AdminDep, runtime: RuntimeDep, session: SessionDep,
-                    file: Annotated[UploadFile, File(description="UTF-8 文本文件，不超过 1 MB")],
-                    slug: Annotated[str | None, Form(max_length=120)] = None,
-                    commit: Annotated[bool, Form()] = False) -> DocumentImportResult:
+def upload_document(
+    admin: AdminDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="UTF-8 文本文件，不超过 1 MB")],
+    slug: Annotated[str | None, Form(max_length=120)] = None,
+    commit: Annotated[bool, Form()] = False,
+) -> DocumentImportResult:
     """The same as POST /documents with a .txt file; the slug defaults to the file name."""
     data = file.file.read(MAX_DOCUMENT_BYTES + 1)
     if len(data) > MAX_DOCUMENT_BYTES:

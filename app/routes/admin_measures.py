@@ -19,8 +19,9 @@ from policy_db import catalogue
 from policy_db.models import Measure
 from policy_db.services.measures import MeasureEdit, add_example, create_measure, delete_example, edit_measure
 
-router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)],
-                   route_class=AuthenticatedRoute)
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=AuthenticatedRoute
+)
 MEASURE = "/measures/{document_id}/{number}"
 
 
@@ -45,8 +46,9 @@ def _measure_reply(measure: Measure, response: Response) -> MeasurePublic:
 
 
 @router.post("/measures", status_code=201, response_model=MeasurePublic)
-def post_measure(body: MeasureCreate, admin: AdminDep, session: SessionDep,
-                 response: Response) -> MeasurePublic:
+def post_measure(
+    body: MeasureCreate, admin: AdminDep, session: SessionDep, response: Response
+) -> MeasurePublic:
     """Add a measure to a document's category (409 when the number is taken)."""
     values = body.model_dump(mode="json")
     measure = create_measure(session, actor=admin, **values)
@@ -54,32 +56,64 @@ def post_measure(body: MeasureCreate, admin: AdminDep, session: SessionDep,
 
 
 @router.patch(MEASURE, response_model=MeasurePublic)
-def patch_measure(document_id: int, number: int, body: MeasureUpdate, admin: AdminDep,
-                  version: VersionDep, session: SessionDep, response: Response) -> MeasurePublic:
+def patch_measure(
+    document_id: int,
+    number: int,
+    body: MeasureUpdate,
+    admin: AdminDep,
+    version: VersionDep,
+    session: SessionDep,
+    response: Response,
+) -> MeasurePublic:
     """Edit text, title, units, category, tags or status of the version in `If-Match`."""
     edit = MeasureEdit(**body.model_dump(mode="json", exclude_unset=True, exclude_none=True))
-    measure = edit_measure(session, actor=admin, document_id=document_id, number=number,
-                           expected_version=version, edit=edit)
+    measure = edit_measure(
+        session, actor=admin, document_id=document_id, number=number, expected_version=version, edit=edit
+    )
     return _measure_reply(measure, response)
 
 
 @router.post(MEASURE + "/retire", response_model=MeasurePublic)
-def retire_measure(document_id: int, number: int, admin: AdminDep, version: VersionDep,
-                   session: SessionDep, response: Response) -> MeasurePublic:
+def retire_measure(
+    document_id: int,
+    number: int,
+    admin: AdminDep,
+    version: VersionDep,
+    session: SessionDep,
+    response: Response,
+) -> MeasurePublic:
     """Take a measure out of the answers (kept, and restorable)."""
-    measure = edit_measure(session, actor=admin, document_id=document_id, number=number,
-                           expected_version=version, edit=MeasureEdit(status="retired"),
-                           action="retire")
+    measure = edit_measure(
+        session,
+        actor=admin,
+        document_id=document_id,
+        number=number,
+        expected_version=version,
+        edit=MeasureEdit(status="retired"),
+        action="retire",
+    )
     return _measure_reply(measure, response)
 
 
 @router.post(MEASURE + "/restore", response_model=MeasurePublic)
-def restore_measure(document_id: int, number: int, admin: AdminDep, version: VersionDep,
-                    session: SessionDep, response: Response) -> MeasurePublic:
+def restore_measure(
+    document_id: int,
+    number: int,
+    admin: AdminDep,
+    version: VersionDep,
+    session: SessionDep,
+    response: Response,
+) -> MeasurePublic:
     """Bring a retired measure back into the answers."""
-    measure = edit_measure(session, actor=admin, document_id=document_id, number=number,
-                           expected_version=version, edit=MeasureEdit(status="active"),
-                           action="restore")
+    measure = edit_measure(
+        session,
+        actor=admin,
+        document_id=document_id,
+        number=number,
+        expected_version=version,
+        edit=MeasureEdit(status="active"),
+        action="restore",
+    )
     return _measure_reply(measure, response)
 
 
@@ -87,24 +121,27 @@ def restore_measure(document_id: int, number: int, admin: AdminDep, version: Ver
 def list_examples(document_id: int, number: int, session: SessionDep) -> list[ExamplePublic]:
     """A measure's example questions, with the ids needed to delete one."""
     measure = catalogue.get_measure(session, document_id=document_id, number=number)
-    return [ExamplePublic(id=e.id, text=e.text, source=e.source, document_id=document_id,
-                          number=number) for e in sorted(measure.examples, key=lambda e: e.id)]
+    return [
+        ExamplePublic(id=e.id, text=e.text, source=e.source, document_id=document_id, number=number)
+        for e in sorted(measure.examples, key=lambda e: e.id)
+    ]
 
 
 @router.post(MEASURE + "/examples", status_code=201, response_model=ExamplePublic)
-def post_example(document_id: int, number: int, body: ExampleCreate, admin: AdminDep,
-                 session: SessionDep) -> ExamplePublic:
+def post_example(
+    document_id: int, number: int, body: ExampleCreate, admin: AdminDep, session: SessionDep
+) -> ExamplePublic:
     """Add an example question; the matcher uses it from the next question on."""
-    example = add_example(session, actor=admin, document_id=document_id, number=number,
-                          text=body.text)
-    return ExamplePublic(id=example.id, text=example.text, source=example.source,
-                         document_id=document_id, number=number)
+    example = add_example(session, actor=admin, document_id=document_id, number=number, text=body.text)
+    return ExamplePublic(
+        id=example.id, text=example.text, source=example.source, document_id=document_id, number=number
+    )
 
 
 @router.delete(MEASURE + "/examples/{example_id}", status_code=204)
-def remove_example(document_id: int, number: int, example_id: int, admin: AdminDep,
-                   session: SessionDep) -> Response:
+def remove_example(
+    document_id: int, number: int, example_id: int, admin: AdminDep, session: SessionDep
+) -> Response:
     """Delete an example question of a measure."""
-    delete_example(session, actor=admin, document_id=document_id, number=number,
-                   example_id=example_id)
+    delete_example(session, actor=admin, document_id=document_id, number=number, example_id=example_id)
     return Response(status_code=204)

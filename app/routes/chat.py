@@ -49,8 +49,7 @@ async def send(request: ChatRequest, runtime: RuntimeDep, http: Request) -> Chat
         previous = answered_before(session, sender_id=request.sender, client_id=request.client_id)
         if previous is not None:
             return ChatReply(replies=previous, duplicate=True)
-        question = claim_message(session, sender_id=request.sender, client_id=request.client_id,
-                                 text=text)
+        question = claim_message(session, sender_id=request.sender, client_id=request.client_id, text=text)
     if question is None:  # the same message is being answered by a concurrent request
         return ChatReply(replies=await _wait_for_answer(runtime, request), duplicate=True)
     replies = await _ask_rasa(runtime.settings.rasa_url, request.sender, text)
@@ -63,8 +62,7 @@ async def send(request: ChatRequest, runtime: RuntimeDep, http: Request) -> Chat
 async def _ask_rasa(rasa_url: str, sender: str, text: str) -> list[dict[str, Any]]:
     try:
         async with httpx.AsyncClient(base_url=rasa_url, timeout=30) as client:
-            response = await client.post("/webhooks/rest/webhook",
-                                         json={"sender": sender, "message": text})
+            response = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
             response.raise_for_status()
             return [m for m in response.json() if isinstance(m, dict)] or [APOLOGY]
     except (httpx.HTTPError, ValueError) as error:

@@ -29,8 +29,13 @@ def health(runtime: RuntimeDep, session: SessionDep) -> Health:
     measures = session.scalar(select(func.count()).select_from(Measure)) or 0
     redis_state = runtime.redis_state()
     status = "ok" if redis_state in ("ok", "absent") else "degraded"
-    return Health(status=status, database="ok", redis=redis_state, measures=measures,
-                  revision=catalogue.current_revision(session))
+    return Health(
+        status=status,
+        database="ok",
+        redis=redis_state,
+        measures=measures,
+        revision=catalogue.current_revision(session),
+    )
 
 
 @router.get("/api/measures", response_model=MeasureList, tags=["measures"])

@@ -18,12 +18,24 @@ from policy_db.catalogue import MeasureView
 from policy_db.kinds import STATUS_LABELS
 from policy_db.lookup import MeasureQuery, find_measures
 
-router = APIRouter(prefix="/api/staff", tags=["staff"], dependencies=[Depends(require_staff)],
-                   route_class=AuthenticatedRoute)
+router = APIRouter(
+    prefix="/api/staff", tags=["staff"], dependencies=[Depends(require_staff)], route_class=AuthenticatedRoute
+)
 MAX_EXPORT = 10_000
 FILE_STEM = "policy-measures"
-COLUMNS = [("文件", 28), ("编号", 6), ("简称", 22), ("措施内容", 70), ("章", 18), ("类别", 24),
-           ("责任单位", 30), ("牵头单位", 14), ("标签", 16), ("状态", 6), ("版本", 6)]
+COLUMNS = [
+    ("文件", 28),
+    ("编号", 6),
+    ("简称", 22),
+    ("措施内容", 70),
+    ("章", 18),
+    ("类别", 24),
+    ("责任单位", 30),
+    ("牵头单位", 14),
+    ("标签", 16),
+    ("状态", 6),
+    ("版本", 6),
+]
 
 
 def measure_query(
@@ -41,9 +53,13 @@ QueryDep = Annotated[MeasureQuery, Depends(measure_query)]
 
 
 @router.get("/measures", response_model=MeasureList)
-def staff_search(runtime: RuntimeDep, session: SessionDep, query: QueryDep,
-                 limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                 offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> MeasureList:
+def staff_search(
+    runtime: RuntimeDep,
+    session: SessionDep,
+    query: QueryDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> MeasureList:
     """Ranked search as GET /api/measures, with an extra `section` filter."""
     return MeasureList.from_page(find_measures(runtime.search, session, query, limit=limit, offset=offset))
 
@@ -51,29 +67,39 @@ def staff_search(runtime: RuntimeDep, session: SessionDep, query: QueryDep,
 ExportLimit = Annotated[int, Query(ge=1, le=MAX_EXPORT, description="最多导出条数")]
 
 
-@router.get("/measures.csv", response_class=Response,
-            responses=CSV_RESPONSE)
-def export_csv(runtime: RuntimeDep, session: SessionDep, query: QueryDep,
-               limit: ExportLimit = MAX_EXPORT) -> Response:
+@router.get("/measures.csv", response_class=Response, responses=CSV_RESPONSE)
+def export_csv(
+    runtime: RuntimeDep, session: SessionDep, query: QueryDep, limit: ExportLimit = MAX_EXPORT
+) -> Response:
     """The search's results as CSV (UTF-8 with BOM, so Excel reads the Chinese text)."""
     page = find_measures(runtime.search, session, query, limit=limit)
     rows = [measure_row(m) for m in page.items]
     return csv_response([name for name, _ in COLUMNS], rows, filename=dated_filename(FILE_STEM, "csv"))
 
 
-@router.get("/measures.xlsx", response_class=Response,
-            responses=XLSX_RESPONSE)
-def export_xlsx(runtime: RuntimeDep, session: SessionDep, query: QueryDep,
-                limit: ExportLimit = MAX_EXPORT) -> Response:
+@router.get("/measures.xlsx", response_class=Response, responses=XLSX_RESPONSE)
+def export_xlsx(
+    runtime: RuntimeDep, session: SessionDep, query: QueryDep, limit: ExportLimit = MAX_EXPORT
+) -> Response:
     """The search's results as an Excel workbook, one row per measure."""
     page = find_measures(runtime.search, session, query, limit=limit)
-    return xlsx_response("政策措施", COLUMNS, [measure_row(m) for m in page.items],
-                         filename=dated_filename(FILE_STEM, "xlsx"))
+    return xlsx_response(
+        "政策措施", COLUMNS, [measure_row(m) for m in page.items], filename=dated_filename(FILE_STEM, "xlsx")
+    )
 
 
 def measure_row(measure: MeasureView) -> list[Any]:
     """A measure as a spreadsheet row, in the order of COLUMNS."""
-    return [measure.document_title, measure.number, measure.title, measure.text, measure.section,
-            measure.category, "、".join(measure.units), measure.units[0] if measure.units else "",
-            "、".join(measure.tags), STATUS_LABELS.get(measure.status, measure.status),  # type: ignore[call-overload]
-            measure.version]
+    return [
+        measure.document_title,
+        measure.number,
+        measure.title,
+        measure.text,
+        measure.section,
+        measure.category,
+        "、".join(measure.units),
+        measure.units[0] if measure.units else "",
+        "、".join(measure.tags),
+        STATUS_LABELS.get(measure.status, measure.status),  # type: ignore[call-overload]
+        measure.version,
+    ]

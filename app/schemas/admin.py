@@ -262,14 +262,23 @@ class CatalogueCounts(BaseModel):
 
 
 _MESSAGES = {
-    "missing": "缺少此项", "extra_forbidden": "不认识的字段", "json_invalid": "不是有效的 JSON",
-    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
-    "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
-    "string_type": "应为文本", "list_type": "应为列表", "dict_type": "应为对象",
-    "model_type": "应为对象", "model_attributes_type": "应为对象",
+    "missing": "缺少此项",
+    "extra_forbidden": "不认识的字段",
+    "json_invalid": "不是有效的 JSON",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
     "datetime_parsing": "应为日期时间，如 2024-01-31T08:00:00",
     "datetime_from_date_parsing": "应为日期时间，如 2024-01-31T08:00:00",
-    "date_parsing": "应为日期，如 2024-01-31", "date_from_datetime_parsing": "应为日期，如 2024-01-31",
+    "date_parsing": "应为日期，如 2024-01-31",
+    "date_from_datetime_parsing": "应为日期，如 2024-01-31",
 }
 
 
@@ -278,14 +287,20 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "string_too_short":
         return "不能为空" if ctx.get("min_length") == 1 else f"至少{ctx.get('min_length')}个字符"
     ctx["expected"] = str(ctx.get("expected", "")).replace(" or ", ", ")
-    templates = {"string_too_long": "最多{max_length}个字符", "too_short": "至少{min_length}项",
-                 "too_long": "最多{max_length}项", "greater_than_equal": "应不小于{ge}",
-                 "less_than_equal": "应不大于{le}", "greater_than": "应大于{gt}",
-                 "less_than": "应小于{lt}", "literal_error": "应为以下之一：{expected}"}
+    templates = {
+        "string_too_long": "最多{max_length}个字符",
+        "too_short": "至少{min_length}项",
+        "too_long": "最多{max_length}项",
+        "greater_than_equal": "应不小于{ge}",
+        "less_than_equal": "应不大于{le}",
+        "greater_than": "应大于{gt}",
+        "less_than": "应小于{lt}",
+        "literal_error": "应为以下之一：{expected}",
+    }
     if kind in templates:
-        return templates[kind].format(**{k: ctx.get(k, "") for k in
-                                         ("max_length", "min_length", "ge", "le", "gt", "lt",
-                                          "expected")})
+        return templates[kind].format(
+            **{k: ctx.get(k, "") for k in ("max_length", "min_length", "ge", "le", "gt", "lt", "expected")}
+        )
     return _MESSAGES.get(kind, str(error.get("msg", "无效")))
 
 
@@ -305,8 +320,9 @@ def validation_messages(errors: list[dict[str, Any]]) -> list[str]:
         scalar_branch = bool(loc) and loc[-1] in _SCALARS
         if error.get("type") == "json_invalid":
             loc = []
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
-                        for p in loc if not _is_union_tag(p)).lstrip(".")
+        where = "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc if not _is_union_tag(p)
+        ).lstrip(".")
         found.append((where, _message(error), scalar_branch))
     messages: list[str] = []
     for where, message, scalar_branch in found:

@@ -82,8 +82,9 @@ class WeChatInput(InputChannel):
         self.protocol = WeChatProtocol(token, aes_key, appid) if token else None
         if self.protocol is None:
             logger.warning("WeChat channel has no token (WECHAT_TOKEN): its webhook answers 503")
-        self.replies = replies or ReplyCache(late_reply=WECHAT_LATE_REPLY,
-                                             shared=SharedReplies.from_environment())
+        self.replies = replies or ReplyCache(
+            late_reply=WECHAT_LATE_REPLY, shared=SharedReplies.from_environment()
+        )
         self.buttons = RecentButtons()
         # WeChat's servers retry any answer but 200 and then show the user an error page, so
         # a sender over the limit gets a polite text reply here rather than an HTTP 429.

@@ -53,10 +53,10 @@ class SharedReplies:
 
     PENDING = ""  # a claimed message whose answer is not there yet (answers are never empty)
 
-    def __init__(self, redis_url: str, *, ttl: float = 60.0, poll: float = 0.1,
-                 prefix: str = "policybot:wechat:reply:") -> None:
-        self._redis = aioredis.Redis.from_url(redis_url, socket_timeout=0.5,
-                                              socket_connect_timeout=0.5)
+    def __init__(
+        self, redis_url: str, *, ttl: float = 60.0, poll: float = 0.1, prefix: str = "policybot:wechat:reply:"
+    ) -> None:
+        self._redis = aioredis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.ttl, self.poll, self.prefix = ttl, poll, prefix
 
     @classmethod
@@ -68,8 +68,7 @@ class SharedReplies:
     async def claim(self, key: str) -> bool | None:
         """True: this replica runs the turn; False: another one does; None: Redis is down."""
         try:
-            return bool(await self._redis.set(self.prefix + key, self.PENDING, nx=True,
-                                              ex=int(self.ttl)))
+            return bool(await self._redis.set(self.prefix + key, self.PENDING, nx=True, ex=int(self.ttl)))
         except (RedisError, OSError) as error:
             log.warning("WeChat replies not shared (Redis): %s", error)
             return None

@@ -155,40 +155,80 @@ def export_backup(session: Session) -> dict[str, Any]:
     """The catalogue as a JSON-ready dictionary (deterministic: the same data gives the same JSON)."""
     units = session.scalars(select(ResponsibleUnit).order_by(ResponsibleUnit.id)).all()
     export = CatalogueBackup(
-        documents=[_document_record(d) for d in
-                   session.scalars(select(PolicyDocument).order_by(PolicyDocument.id))],
-        units=[UnitRecord(name=u.name, full_name=u.full_name, aliases=list(u.aliases or []),
-                          kind=u.kind, phone=u.phone, address=u.address, remit=list(u.remit or []))
-               for u in units],
-        synonyms=[SynonymRecord(term=s.term, variant=s.variant)
-                  for s in session.scalars(select(Synonym).order_by(Synonym.id))],
-        stopwords=list(session.scalars(select(Stopword.word).order_by(Stopword.word))))
+        documents=[
+            _document_record(d) for d in session.scalars(select(PolicyDocument).order_by(PolicyDocument.id))
+        ],
+        units=[
+            UnitRecord(
+                name=u.name,
+                full_name=u.full_name,
+                aliases=list(u.aliases or []),
+                kind=u.kind,
+                phone=u.phone,
+                address=u.address,
+                remit=list(u.remit or []),
+            )
+            for u in units
+        ],
+        synonyms=[
+            SynonymRecord(term=s.term, variant=s.variant)
+            for s in session.scalars(select(Synonym).order_by(Synonym.id))
+        ],
+        stopwords=list(session.scalars(select(Stopword.word).order_by(Stopword.word))),
+    )
     return export.model_dump(mode="json")
 
 
 def _document_record(document: PolicyDocument) -> DocumentRecord:
     return DocumentRecord(
-        id=document.id, slug=document.slug, title=document.title,
-        issuers=list(document.issuers or []), issued_on=document.issued_on,
-        preamble=document.preamble, source_text=document.source_text,
+        id=document.id,
+        slug=document.slug,
+        title=document.title,
+        issuers=list(document.issuers or []),
+        issued_on=document.issued_on,
+        preamble=document.preamble,
+        source_text=document.source_text,
         status=document.status,  # type: ignore[arg-type]
-        created_at=_optional_utc(document.created_at), updated_at=_optional_utc(document.updated_at),
-        sections=[SectionRecord(ordinal=s.ordinal, title=s.title, categories=[
-            CategoryRecord(ordinal=c.ordinal, title=c.title, lead=c.lead,
-                           measures=[_measure_record(m) for m in c.measures])
-            for c in s.categories]) for s in document.sections])
+        created_at=_optional_utc(document.created_at),
+        updated_at=_optional_utc(document.updated_at),
+        sections=[
+            SectionRecord(
+                ordinal=s.ordinal,
+                title=s.title,
+                categories=[
+                    CategoryRecord(
+                        ordinal=c.ordinal,
+                        title=c.title,
+                        lead=c.lead,
+                        measures=[_measure_record(m) for m in c.measures],
+                    )
+                    for c in s.categories
+                ],
+            )
+            for s in document.sections
+        ],
+    )
 
 
 def _measure_record(measure: Measure) -> MeasureRecord:
     return MeasureRecord(
-        number=measure.number, title=measure.title, text=measure.text,
-        tags=list(measure.tags or []), status=measure.status,  # type: ignore[arg-type]
+        number=measure.number,
+        title=measure.title,
+        text=measure.text,
+        tags=list(measure.tags or []),
+        status=measure.status,  # type: ignore[arg-type]
         version=measure.version,
-        units=[UnitLinkRecord(name=link.unit.name, role=link.role)  # type: ignore[arg-type]
-               for link in measure.unit_links],
-        examples=[ExampleRecord(text=e.text, source=e.source, created_at=_optional_utc(e.created_at))
-                  for e in sorted(measure.examples, key=lambda e: e.id)],
-        created_at=_optional_utc(measure.created_at), updated_at=_optional_utc(measure.updated_at))
+        units=[
+            UnitLinkRecord(name=link.unit.name, role=link.role)  # type: ignore[arg-type]
+            for link in measure.unit_links
+        ],
+        examples=[
+            ExampleRecord(text=e.text, source=e.source, created_at=_optional_utc(e.created_at))
+            for e in sorted(measure.examples, key=lambda e: e.id)
+        ],
+        created_at=_optional_utc(measure.created_at),
+        updated_at=_optional_utc(measure.updated_at),
+    )
 
 
 def backup_problems(data: CatalogueBackup) -> list[str]:
@@ -196,8 +236,9 @@ def backup_problems(data: CatalogueBackup) -> list[str]:
     problems: list[str] = []
     problems += _duplicates("文件编号", [d.id for d in data.documents])
     problems += _duplicates("文件标识", [d.slug for d in data.documents])
-    problems += _duplicates("单位名称或别名", [normalize(w) for u in data.units
-                                              for w in {u.name, *u.aliases}])
+    problems += _duplicates(
+        "单位名称或别名", [normalize(w) for u in data.units for w in {u.name, *u.aliases}]
+    )
     problems += _duplicates("同义词", [(s.variant, s.term) for s in data.synonyms])
     problems += _duplicates("停用词", data.stopwords)
     known_units = {u.name for u in data.units}
@@ -211,8 +252,9 @@ def backup_problems(data: CatalogueBackup) -> list[str]:
             missing = [u.name for u in measure.units if u.name not in known_units]
             if missing:
                 problems.append(f"文件{doc.id}第{measure.number}条措施的单位未定义：{'、'.join(missing)}")
-            problems += _duplicates(f"文件{doc.id}第{measure.number}条措施的单位",
-                                    [u.name for u in measure.units])
+            problems += _duplicates(
+                f"文件{doc.id}第{measure.number}条措施的单位", [u.name for u in measure.units]
+            )
     return problems
 
 
@@ -223,14 +265,26 @@ def _duplicates(what: str, values: list[Any]) -> list[str]:
 
 def catalogue_counts(session: Session) -> dict[str, int]:
     """How many documents, measures, units, synonyms and stopwords the database holds."""
-    return {name: session.scalar(select(func.count()).select_from(model)) or 0
-            for name, model in (("documents", PolicyDocument), ("measures", Measure),
-                                ("units", ResponsibleUnit), ("synonyms", Synonym),
-                                ("stopwords", Stopword))}
+    return {
+        name: session.scalar(select(func.count()).select_from(model)) or 0
+        for name, model in (
+            ("documents", PolicyDocument),
+            ("measures", Measure),
+            ("units", ResponsibleUnit),
+            ("synonyms", Synonym),
+            ("stopwords", Stopword),
+        )
+    }
 
 
-def restore_backup(session: Session, *, actor: Principal, data: CatalogueBackup, replace: bool = False,
-                   dictionary_path: Path | None = None) -> dict[str, int]:
+def restore_backup(
+    session: Session,
+    *,
+    actor: Principal,
+    data: CatalogueBackup,
+    replace: bool = False,
+    dictionary_path: Path | None = None,
+) -> dict[str, int]:
     """Load a backup into an empty catalogue (or, with `replace`, instead of the current one).
 
     The bot's jieba dictionary at `dictionary_path` (when given) follows the restored catalogue.
@@ -255,54 +309,93 @@ def restore_backup(session: Session, *, actor: Principal, data: CatalogueBackup,
     session.flush()
     _advance_sequences(session)
     after = catalogue_counts(session)
-    record(session, actor=actor, action="import", entity="catalogue", key="catalogue",
-           before=before if any(before.values()) else None, after=after)
+    record(
+        session,
+        actor=actor,
+        action="import",
+        entity="catalogue",
+        key="catalogue",
+        before=before if any(before.values()) else None,
+        after=after,
+    )
     bump_revision(session)
     refresh_dictionary(session, dictionary_path)
     return after
 
 
 def _clear_catalogue(session: Session) -> None:
-    for model in (ExampleQuestion, MeasureUnit, Measure, Category, Section, PolicyDocument,
-                  ResponsibleUnit, Synonym, Stopword):
+    for model in (
+        ExampleQuestion,
+        MeasureUnit,
+        Measure,
+        Category,
+        Section,
+        PolicyDocument,
+        ResponsibleUnit,
+        Synonym,
+        Stopword,
+    ):
         session.execute(delete(model))
     session.expunge_all()
 
 
 def _add_document(session: Session, doc: DocumentRecord, unit_ids: dict[str, int]) -> None:
     times = {"created_at": doc.created_at, "updated_at": doc.updated_at}
-    session.add(PolicyDocument(
-        id=doc.id, slug=doc.slug, title=doc.title, issuers=doc.issuers, issued_on=doc.issued_on,
-        preamble=doc.preamble, source_text=doc.source_text, status=doc.status,
-        **{k: v for k, v in times.items() if v is not None}))
+    session.add(
+        PolicyDocument(
+            id=doc.id,
+            slug=doc.slug,
+            title=doc.title,
+            issuers=doc.issuers,
+            issued_on=doc.issued_on,
+            preamble=doc.preamble,
+            source_text=doc.source_text,
+            status=doc.status,
+            **{k: v for k, v in times.items() if v is not None},
+        )
+    )
     for sec in doc.sections:
         section = Section(document_id=doc.id, ordinal=sec.ordinal, title=sec.title)
         session.add(section)
         for cat in sec.categories:
-            category = Category(document_id=doc.id, section=section, ordinal=cat.ordinal,
-                                title=cat.title, lead=cat.lead)
+            category = Category(
+                document_id=doc.id, section=section, ordinal=cat.ordinal, title=cat.title, lead=cat.lead
+            )
             session.add(category)
             for m in cat.measures:
                 session.add(_measure(doc.id, category, m, unit_ids))
 
 
-def _measure(document_id: int, category: Category, m: MeasureRecord,
-             unit_ids: dict[str, int]) -> Measure:
-    measure = Measure(document_id=document_id, category=category, number=m.number, title=m.title,
-                      text=m.text, tags=m.tags, status=m.status, version=m.version,
-                      **{k: v for k, v in (("created_at", m.created_at),
-                                           ("updated_at", m.updated_at)) if v is not None})
-    measure.unit_links = [MeasureUnit(unit_id=unit_ids[u.name], position=i, role=u.role)
-                          for i, u in enumerate(m.units)]
-    measure.examples = [ExampleQuestion(text=e.text, source=e.source,
-                                        **({"created_at": e.created_at} if e.created_at else {}))
-                        for e in m.examples]
+def _measure(document_id: int, category: Category, m: MeasureRecord, unit_ids: dict[str, int]) -> Measure:
+    measure = Measure(
+        document_id=document_id,
+        category=category,
+        number=m.number,
+        title=m.title,
+        text=m.text,
+        tags=m.tags,
+        status=m.status,
+        version=m.version,
+        **{k: v for k, v in (("created_at", m.created_at), ("updated_at", m.updated_at)) if v is not None},
+    )
+    measure.unit_links = [
+        MeasureUnit(unit_id=unit_ids[u.name], position=i, role=u.role) for i, u in enumerate(m.units)
+    ]
+    measure.examples = [
+        ExampleQuestion(
+            text=e.text, source=e.source, **({"created_at": e.created_at} if e.created_at else {})
+        )
+        for e in m.examples
+    ]
     return measure
 
 
 def _advance_sequences(session: Session) -> None:
     # Document ids were inserted explicitly; PostgreSQL's sequence must move past them.
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sql_text(
-            "SELECT setval(pg_get_serial_sequence('policy_document', 'id'), MAX(id)) "
-            "FROM policy_document HAVING MAX(id) IS NOT NULL"))
+        session.execute(
+            sql_text(
+                "SELECT setval(pg_get_serial_sequence('policy_document', 'id'), MAX(id)) "
+                "FROM policy_document HAVING MAX(id) IS NOT NULL"
+            )
+        )

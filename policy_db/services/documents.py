@@ -35,11 +35,15 @@ def document_summary(parsed: ParsedDocument) -> dict[str, Any]:
     units: list[str] = []
     for _, _, measure in parsed.measures():
         units.extend(ref.name for ref in measure.units if ref.name not in units)
-    return {"title": parsed.title, "issuers": list(parsed.issuers),
-            "issued_on": parsed.issued_on.isoformat() if parsed.issued_on else None,
-            "sections": len(parsed.sections),
-            "categories": sum(len(s.categories) for s in parsed.sections),
-            "measures": len(parsed.measures()), "units": units}
+    return {
+        "title": parsed.title,
+        "issuers": list(parsed.issuers),
+        "issued_on": parsed.issued_on.isoformat() if parsed.issued_on else None,
+        "sections": len(parsed.sections),
+        "categories": sum(len(s.categories) for s in parsed.sections),
+        "measures": len(parsed.measures()),
+        "units": units,
+    }
 
 
 def document_state(session: Session, document: PolicyDocument) -> DocumentView:
@@ -47,8 +51,15 @@ def document_state(session: Session, document: PolicyDocument) -> DocumentView:
     return document_view(document, active_measure_counts(session, [document.id]).get(document.id, 0))
 
 
-def add_document_text(session: Session, *, actor: Principal, text: str, slug: str, commit: bool,
-                      dictionary_path: Path | None = None) -> dict[str, Any]:
+def add_document_text(
+    session: Session,
+    *,
+    actor: Principal,
+    text: str,
+    slug: str,
+    commit: bool,
+    dictionary_path: Path | None = None,
+) -> dict[str, Any]:
     """Parse and import a document; without `commit`, report what would change and roll back.
 
     A preview rolls back the session's transaction, so run it in a session of its own. A committed
@@ -65,14 +76,14 @@ def add_document_text(session: Session, *, actor: Principal, text: str, slug: st
         if existing is None:
             report["document_id"] = None
         return result
-    record(session, actor=actor, action="import", entity="document", key=slug,
-           before=before, after=report)
+    record(session, actor=actor, action="import", entity="document", key=slug, before=before, after=report)
     refresh_dictionary(session, dictionary_path)
     return result
 
 
-def set_document_status(session: Session, *, actor: Principal, document_id: int,
-                        status: str) -> PolicyDocument:
+def set_document_status(
+    session: Session, *, actor: Principal, document_id: int, status: str
+) -> PolicyDocument:
     """Retire or restore a whole document (its measures leave or rejoin the answers)."""
     document = session.get(PolicyDocument, document_id)
     if document is None:
@@ -82,7 +93,14 @@ def set_document_status(session: Session, *, actor: Principal, document_id: int,
         before = asdict(document_state(session, document))
         document.status = status
         session.flush()
-        record(session, actor=actor, action="retire" if status == RETIRED else "restore", entity="document",
-               key=document.slug, before=before, after=asdict(document_state(session, document)))
+        record(
+            session,
+            actor=actor,
+            action="retire" if status == RETIRED else "restore",
+            entity="document",
+            key=document.slug,
+            before=before,
+            after=asdict(document_state(session, document)),
+        )
         bump_revision(session)
     return document

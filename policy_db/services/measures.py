@@ -46,15 +46,30 @@ class MeasureEdit:
 
 def measure_snapshot(measure: Measure) -> dict[str, Any]:
     """A measure's editable state, for the audit trail."""
-    return {"document_id": measure.document_id, "number": measure.number, "title": measure.title,
-            "text": measure.text, "category": measure.category.ordinal,
-            "category_title": measure.category.title, "tags": list(measure.tags or []),
-            "units": [{"name": link.unit.name, "role": link.role} for link in measure.unit_links],
-            "status": measure.status, "version": measure.version}
+    return {
+        "document_id": measure.document_id,
+        "number": measure.number,
+        "title": measure.title,
+        "text": measure.text,
+        "category": measure.category.ordinal,
+        "category_title": measure.category.title,
+        "tags": list(measure.tags or []),
+        "units": [{"name": link.unit.name, "role": link.role} for link in measure.unit_links],
+        "status": measure.status,
+        "version": measure.version,
+    }
 
 
-def edit_measure(session: Session, *, actor: Principal, document_id: int, number: int,
-                 expected_version: int, edit: MeasureEdit, action: str = "update") -> Measure:
+def edit_measure(
+    session: Session,
+    *,
+    actor: Principal,
+    document_id: int,
+    number: int,
+    expected_version: int,
+    edit: MeasureEdit,
+    action: str = "update",
+) -> Measure:
     """Apply an edit if the measure is still at `expected_version`; else VersionConflict, nothing written."""
     if edit.is_empty():
         raise InvalidInput("没有要修改的字段")
@@ -67,8 +82,15 @@ def edit_measure(session: Session, *, actor: Principal, document_id: int, number
     before = measure_snapshot(measure)
     _claim_version(session, measure, expected_version)
     _apply(session, measure, values)
-    record(session, actor=actor, action=action, entity="measure", key=measure_key(measure),
-           before=before, after=measure_snapshot(measure))
+    record(
+        session,
+        actor=actor,
+        action=action,
+        entity="measure",
+        key=measure_key(measure),
+        before=before,
+        after=measure_snapshot(measure),
+    )
     bump_revision(session)
     return measure
 
@@ -81,8 +103,11 @@ def _claim_version(session: Session, measure: Measure, expected: int) -> None:
     # The atomic compare-and-set: of two edits based on the same version exactly one matches
     # a row (PostgreSQL re-checks the WHERE after the row lock; SQLite serialises writers).
     claimed = session.execute(
-        update(Measure).where(Measure.id == measure.id, Measure.version == expected)
-        .values(version=Measure.version + 1).execution_options(synchronize_session=False))
+        update(Measure)
+        .where(Measure.id == measure.id, Measure.version == expected)
+        .values(version=Measure.version + 1)
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         current = session.scalar(select(Measure.version).where(Measure.id == measure.id)) or 0
         raise _conflict(measure, current)
@@ -105,8 +130,7 @@ def _changed_values(session: Session, measure: Measure, edit: MeasureEdit) -> di
         current_roles = {link.unit.name: link.role for link in measure.unit_links}
         wanted["unit_links"] = resolve_units(session, edit.units, current_roles)
     current = {"unit_links": [(link.unit_id, link.role) for link in measure.unit_links]}
-    return {k: v for k, v in wanted.items()
-            if (current[k] if k in current else getattr(measure, k)) != v}
+    return {k: v for k, v in wanted.items() if (current[k] if k in current else getattr(measure, k)) != v}
 
 
 def _apply(session: Session, measure: Measure, values: dict[str, Any]) -> None:
@@ -163,8 +187,9 @@ def find_category(session: Session, document_id: int, ref: int | str) -> Categor
     return category
 
 
-def resolve_units(session: Session, refs: list[UnitRef],
-                  current_roles: dict[str, str] | None = None) -> list[tuple[int, str]]:
+def resolve_units(
+    session: Session, refs: list[UnitRef], current_roles: dict[str, str] | None = None
+) -> list[tuple[int, str]]:
     """(unit id, role) for names or aliases in order; InvalidInput listing unknown or repeated ones."""
     lookup: dict[str, ResponsibleUnit] = {}
     units = session.scalars(select(ResponsibleUnit).order_by(ResponsibleUnit.id)).all()
@@ -194,35 +219,58 @@ def resolve_units(session: Session, refs: list[UnitRef],
     return resolved
 
 
-def create_measure(session: Session, *, actor: Principal, document_id: int, number: int,
-                   category: int | str, text: str, units: list[UnitRef], title: str = "",
-                   tags: list[str] | None = None) -> Measure:
+def create_measure(
+    session: Session,
+    *,
+    actor: Principal,
+    document_id: int,
+    number: int,
+    category: int | str,
+    text: str,
+    units: list[UnitRef],
+    title: str = "",
+    tags: list[str] | None = None,
+) -> Measure:
     """Add a measure to a document's category; Conflict when the number is taken."""
     if session.get(PolicyDocument, document_id) is None:
         raise InvalidInput(f"没有编号为{document_id}的政策文件")
     if number < 1:
         raise InvalidInput("措施编号应为正整数")
-    taken = session.scalar(select(Measure.id).where(Measure.document_id == document_id,
-                                                    Measure.number == number))
+    taken = session.scalar(
+        select(Measure.id).where(Measure.document_id == document_id, Measure.number == number)
+    )
     if taken is not None:
         raise Conflict(f"文件{document_id}中已有第{number}条措施")
     text = _required_text(text, "措施内容")
-    measure = Measure(document_id=document_id, number=number, text=text,
-                      category_id=find_category(session, document_id, category).id,
-                      title=title.strip() or default_title(text), tags=clean_tags(tags or []),
-                      status=ACTIVE, version=1)
+    measure = Measure(
+        document_id=document_id,
+        number=number,
+        text=text,
+        category_id=find_category(session, document_id, category).id,
+        title=title.strip() or default_title(text),
+        tags=clean_tags(tags or []),
+        status=ACTIVE,
+        version=1,
+    )
     measure.unit_links = _links(resolve_units(session, units))
     session.add(measure)
     session.flush()
     session.refresh(measure)
-    record(session, actor=actor, action="create", entity="measure", key=measure_key(measure),
-           after=measure_snapshot(measure))
+    record(
+        session,
+        actor=actor,
+        action="create",
+        entity="measure",
+        key=measure_key(measure),
+        after=measure_snapshot(measure),
+    )
     bump_revision(session)
     return measure
 
 
-def add_example(session: Session, *, actor: Principal, document_id: int, number: int,
-                text: str) -> ExampleQuestion:
+def add_example(
+    session: Session, *, actor: Principal, document_id: int, number: int, text: str
+) -> ExampleQuestion:
     """Add a curated example question to a measure (found by the matcher from the next question on)."""
     measure = get_measure(session, document_id=document_id, number=number)
     text = _required_text(text, "例句")
@@ -231,20 +279,33 @@ def add_example(session: Session, *, actor: Principal, document_id: int, number:
     example = ExampleQuestion(measure_id=measure.id, text=text, source="admin")
     session.add(example)
     session.flush()
-    record(session, actor=actor, action="create", entity="example", key=measure_key(measure),
-           after={"id": example.id, "text": text})
+    record(
+        session,
+        actor=actor,
+        action="create",
+        entity="example",
+        key=measure_key(measure),
+        after={"id": example.id, "text": text},
+    )
     bump_revision(session)
     return example
 
 
-def delete_example(session: Session, *, actor: Principal, document_id: int, number: int,
-                   example_id: int) -> None:
+def delete_example(
+    session: Session, *, actor: Principal, document_id: int, number: int, example_id: int
+) -> None:
     """Remove one example question of a measure."""
     measure = get_measure(session, document_id=document_id, number=number)
     example = session.get(ExampleQuestion, example_id)
     if example is None or example.measure_id != measure.id:
         raise NotFound(f"第{number}条措施没有编号为{example_id}的例句")
-    record(session, actor=actor, action="delete", entity="example", key=measure_key(measure),
-           before={"id": example.id, "text": example.text, "source": example.source})
+    record(
+        session,
+        actor=actor,
+        action="delete",
+        entity="example",
+        key=measure_key(measure),
+        before={"id": example.id, "text": example.text, "source": example.source},
+    )
     session.delete(example)
     bump_revision(session)

@@ -39,8 +39,14 @@ def create_synonym(session: Session, *, actor: Principal, term: str, variant: st
     synonym = Synonym(term=term, variant=variant)
     session.add(synonym)
     session.flush()
-    record(session, actor=actor, action="create", entity="synonym", key=f"{variant}→{term}",
-           after=synonym_view(synonym))
+    record(
+        session,
+        actor=actor,
+        action="create",
+        entity="synonym",
+        key=f"{variant}→{term}",
+        after=synonym_view(synonym),
+    )
     bump_revision(session)
     return synonym
 
@@ -50,7 +56,13 @@ def delete_synonym(session: Session, *, actor: Principal, synonym_id: int) -> No
     synonym = session.get(Synonym, synonym_id)
     if synonym is None:
         raise NotFound(f"没有编号为{synonym_id}的同义词")
-    record(session, actor=actor, action="delete", entity="synonym",
-           key=f"{synonym.variant}→{synonym.term}", before=synonym_view(synonym))
+    record(
+        session,
+        actor=actor,
+        action="delete",
+        entity="synonym",
+        key=f"{synonym.variant}→{synonym.term}",
+        before=synonym_view(synonym),
+    )
     session.delete(synonym)
     bump_revision(session)

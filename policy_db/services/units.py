@@ -24,9 +24,15 @@ UNIT_FIELDS = ("name", "full_name", "aliases", "kind", "phone", "address", "remi
 
 def unit_snapshot(unit: ResponsibleUnit) -> dict[str, Any]:
     """A unit's editable fields."""
-    return {"name": unit.name, "full_name": unit.full_name, "aliases": list(unit.aliases or []),
-            "kind": unit.kind, "phone": unit.phone, "address": unit.address,
-            "remit": list(unit.remit or [])}
+    return {
+        "name": unit.name,
+        "full_name": unit.full_name,
+        "aliases": list(unit.aliases or []),
+        "kind": unit.kind,
+        "phone": unit.phone,
+        "address": unit.address,
+        "remit": list(unit.remit or []),
+    }
 
 
 def find_unit(session: Session, name: str) -> ResponsibleUnit:
@@ -39,27 +45,33 @@ def find_unit(session: Session, name: str) -> ResponsibleUnit:
 
 def create_unit(session: Session, *, actor: Principal, values: dict[str, Any]) -> ResponsibleUnit:
     """Add a unit; its name and aliases must not be any other unit's name or alias."""
-    unit = ResponsibleUnit(name="", full_name="", aliases=[], kind="district_department",
-                           phone="", address="", remit=[])
+    unit = ResponsibleUnit(
+        name="", full_name="", aliases=[], kind="district_department", phone="", address="", remit=[]
+    )
     _set_unit_fields(session, unit, {"kind": "district_department", **values})
     session.add(unit)
     session.flush()
-    record(session, actor=actor, action="create", entity="unit", key=unit.name,
-           after=unit_snapshot(unit))
+    record(session, actor=actor, action="create", entity="unit", key=unit.name, after=unit_snapshot(unit))
     bump_revision(session)
     return unit
 
 
-def update_unit(session: Session, *, actor: Principal, name: str,
-                values: dict[str, Any]) -> ResponsibleUnit:
+def update_unit(session: Session, *, actor: Principal, name: str, values: dict[str, Any]) -> ResponsibleUnit:
     """Change a unit's fields (renaming it renames it in every measure)."""
     unit = find_unit(session, name)
     before = unit_snapshot(unit)
     _set_unit_fields(session, unit, values)
     if unit_snapshot(unit) != before:
         session.flush()
-        record(session, actor=actor, action="update", entity="unit", key=name,
-               before=before, after=unit_snapshot(unit))
+        record(
+            session,
+            actor=actor,
+            action="update",
+            entity="unit",
+            key=name,
+            before=before,
+            after=unit_snapshot(unit),
+        )
         bump_revision(session)
     return unit
 
@@ -67,13 +79,16 @@ def update_unit(session: Session, *, actor: Principal, name: str,
 def delete_unit(session: Session, *, actor: Principal, name: str) -> None:
     """Remove a unit no measure names; Conflict listing the measures otherwise."""
     unit = find_unit(session, name)
-    numbers = session.scalars(select(Measure.number).join(MeasureUnit)
-                              .where(MeasureUnit.unit_id == unit.id).order_by(Measure.number)).all()
+    numbers = session.scalars(
+        select(Measure.number)
+        .join(MeasureUnit)
+        .where(MeasureUnit.unit_id == unit.id)
+        .order_by(Measure.number)
+    ).all()
     if numbers:
         listed = "、".join(str(n) for n in numbers[:10]) + ("…" if len(numbers) > 10 else "")
         raise Conflict(f"“{unit.name}”仍是第{listed}条措施的责任单位，不能删除")
-    record(session, actor=actor, action="delete", entity="unit", key=unit.name,
-           before=unit_snapshot(unit))
+    record(session, actor=actor, action="delete", entity="unit", key=unit.name, before=unit_snapshot(unit))
     session.delete(unit)
     bump_revision(session)
 
@@ -117,7 +132,10 @@ def _check_names_free(session: Session, unit: ResponsibleUnit) -> None:
     for other in others:
         for word in [other.name, *(other.aliases or [])]:
             taken.setdefault(normalize(word), other.name)
-    clashes = [f"{word}（已属于{taken[normalize(word)]}）"
-               for word in [unit.name, *(unit.aliases or [])] if normalize(word) in taken]
+    clashes = [
+        f"{word}（已属于{taken[normalize(word)]}）"
+        for word in [unit.name, *(unit.aliases or [])]
+        if normalize(word) in taken
+    ]
     if clashes:
         raise Conflict(f"名称或别名已被其他单位使用：{'、'.join(clashes)}")

@@ -46,8 +46,13 @@ RASA_TOKEN = "e2e-rasa-api-token"  # the stack runs as production should: Rasa's
 def bot_stack(stack_db: str) -> Iterator[Stack]:
     """Rasa (:5205), actions (:5255) and app (:8200) with the in-memory tracker store."""
     require_model()
-    stack = Stack(rasa_port=port(5205), action_port=port(5255), app_port=port(8200), log_dir=LOG_DIR,
-                  env={"DATABASE_URL": stack_db, "REDIS_URL": "", "RASA_AUTH_TOKEN": RASA_TOKEN})
+    stack = Stack(
+        rasa_port=port(5205),
+        action_port=port(5255),
+        app_port=port(8200),
+        log_dir=LOG_DIR,
+        env={"DATABASE_URL": stack_db, "REDIS_URL": "", "RASA_AUTH_TOKEN": RASA_TOKEN},
+    )
     with stack:
         yield stack
 
@@ -58,8 +63,13 @@ def app_stack(stack_db: str) -> Iterator[Stack]:
 
     No trained model needed: the staff console, admin and insights pages only call the app's API.
     """
-    stack = Stack(rasa_port=port(5215), action_port=port(5265), app_port=port(8210), log_dir=LOG_DIR,
-                  env={"DATABASE_URL": stack_db, "REDIS_URL": ""})
+    stack = Stack(
+        rasa_port=port(5215),
+        action_port=port(5265),
+        app_port=port(8210),
+        log_dir=LOG_DIR,
+        env={"DATABASE_URL": stack_db, "REDIS_URL": ""},
+    )
     stack.start(only=("app",))
     try:
         stack.wait_ready()
@@ -69,8 +79,16 @@ def app_stack(stack_db: str) -> Iterator[Stack]:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +114,7 @@ def chat_with(rasa_url: str, sender: str | None = None) -> Chat:
         response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
         response.raise_for_status()
         return list(response.json())
+
     send.sender = sender  # type: ignore[attr-defined]
     return send
 
@@ -135,6 +154,11 @@ def log_path(name: str) -> Path:
 
 def socketio_chat(stack: Stack, session_id: str, *args: str) -> list[list[dict[str, Any]]]:
     """Talk to Rasa's socket.io channel (the client runs in .venv-rasa, where python-socketio is)."""
-    run = subprocess.run([str(RASA_BIN / "python"), str(SOCKETIO_CLIENT), stack.rasa_url, session_id,
-                          *args], capture_output=True, text=True, timeout=180, check=True)
+    run = subprocess.run(
+        [str(RASA_BIN / "python"), str(SOCKETIO_CLIENT), stack.rasa_url, session_id, *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
     return json.loads(run.stdout)

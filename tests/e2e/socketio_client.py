@@ -29,8 +29,7 @@ async def until_quiet(received: asyncio.Queue[dict], quiet: float) -> list[dict]
             return messages
 
 
-async def chat(url: str, session_id: str, messages: list[str], burst: bool = False
-               ) -> list[list[dict]]:
+async def chat(url: str, session_id: str, messages: list[str], burst: bool = False) -> list[list[dict]]:
     """Send each message in turn (or all at once) and collect what the bot says."""
     client = socketio.AsyncClient()
     received: asyncio.Queue[dict] = asyncio.Queue()

@@ -42,8 +42,12 @@ def edit(bot_stack: Stack, stack_db: str) -> Edit:
     ask = {q: chat_with(bot_stack.rasa_url) for q in (QUESTION, VARIANT)}
     before = {q: measures_in(ask[q](q)) for q in ask}
     headers = {"Authorization": f"Bearer {issue_admin_token(stack_db)}"}
-    response = httpx.post(f"{bot_stack.app_url}/api/admin/measures/1/38/examples",
-                          json={"text": QUESTION}, headers=headers, timeout=30)
+    response = httpx.post(
+        f"{bot_stack.app_url}/api/admin/measures/1/38/examples",
+        json={"text": QUESTION},
+        headers=headers,
+        timeout=30,
+    )
     assert response.status_code == 201, response.text
     assert response.json()["source"] == "admin"
     replies = {q: chat_with(bot_stack.rasa_url)(q) for q in ask}
@@ -70,6 +74,7 @@ def test_the_edit_reaches_the_running_bot_without_retraining(edit: Edit) -> None
 def test_only_admins_may_add_examples_to_the_running_bot(bot_stack: Stack) -> None:
     url = f"{bot_stack.app_url}/api/admin/measures/1/38/examples"
     assert httpx.post(url, json={"text": "匿名添加"}, timeout=30).status_code == 401
-    forged = httpx.post(url, json={"text": "伪造令牌"}, headers={"Authorization": "Bearer forged"},
-                        timeout=30)
+    forged = httpx.post(
+        url, json={"text": "伪造令牌"}, headers={"Authorization": "Bearer forged"}, timeout=30
+    )
     assert forged.status_code == 401

@@ -23,8 +23,10 @@ pytestmark = [pytest.mark.browser]
 DESKTOP = {"width": 1366, "height": 860}
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 NEW_TITLE = "企业名称自主申报"
-ANSWER_20 = ("根据《普陀区深化推进一流营商环境建设行动方案》第20条：积极实施企业名称告知承诺制,"
-             "减少“近似名称”人工干预，责任单位：区市场监管局。")
+ANSWER_20 = (
+    "根据《普陀区深化推进一流营商环境建设行动方案》第20条：积极实施企业名称告知承诺制,"
+    "减少“近似名称”人工干预，责任单位：区市场监管局。"
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +41,9 @@ def desktop(chromium: Browser, app_stack: Stack) -> Iterator[BrowserContext]:
 
     bypass_csp: Playwright's waiting helpers evaluate strings, which the pages' CSP forbids.
     """
-    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN", base_url=app_stack.app_url,
-                                   bypass_csp=True, accept_downloads=True)
+    context = chromium.new_context(
+        viewport=DESKTOP, locale="zh-CN", base_url=app_stack.app_url, bypass_csp=True, accept_downloads=True
+    )
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_stack.app_url)
     context.set_default_timeout(20_000)
     yield context
@@ -116,14 +119,18 @@ def test_an_admin_edit_shows_up_in_the_staff_console(desktop: BrowserContext, ad
 
 
 def test_a_stale_edit_keeps_the_typed_text_and_loads_the_other_version(
-        desktop: BrowserContext, admin_secret: str, app_stack: Stack) -> None:
+    desktop: BrowserContext, admin_secret: str, app_stack: Stack
+) -> None:
     page = desktop.new_page()
     sign_in(page, "/admin", admin_secret)
     open_measure(page, "1:21", 21)
     version = int(httpx.get(f"{app_stack.app_url}/api/measures/1/21").json()["version"])
     theirs = {"title": "注销套餐服务", "text": "提供企业“套餐式”注销服务（同事刚改过）。"}
-    other = httpx.patch(f"{app_stack.app_url}/api/admin/measures/1/21", json=theirs,
-                        headers={"Authorization": f"Bearer {admin_secret}", "If-Match": str(version)})
+    other = httpx.patch(
+        f"{app_stack.app_url}/api/admin/measures/1/21",
+        json=theirs,
+        headers={"Authorization": f"Bearer {admin_secret}", "If-Match": str(version)},
+    )
     assert other.status_code == 200, other.text
 
     page.locator("#m-title").fill("企业注销一次办")
@@ -143,8 +150,13 @@ def test_a_stale_edit_keeps_the_typed_text_and_loads_the_other_version(
 
 
 UNMATCHED = {"员工落户积分怎么算": 5, "社保断缴了会怎样": 3, "公司楼下停车位怎么申请": 2}
-TOPICS = {"topic_opening": ["1:19", "1:20"], "topic_tax": ["1:25"], "topic_financing": ["1:40"],
-          "topic_property": ["1:32"], "topic_talent": ["1:72"]}
+TOPICS = {
+    "topic_opening": ["1:19", "1:20"],
+    "topic_tax": ["1:25"],
+    "topic_financing": ["1:40"],
+    "topic_property": ["1:32"],
+    "topic_talent": ["1:72"],
+}
 
 
 RATING_CYCLE = ("满意", "满意", "一般", "满意", "不满意", "满意", "一般")
@@ -159,22 +171,45 @@ def seed_history(database_url: str) -> None:
             for day in range(14):
                 at = now - dt.timedelta(days=day, minutes=30)
                 for i, (topic, measures) in enumerate(TOPICS.items()):
-                    session.add_all(QuestionLog(sender_id=f"seed-{day}-{i}-{n // 2}", text="示例问题",
-                                                intent=topic, outcome="answered", measures=measures,
-                                                top_score=0.7, created_at=at)
-                                    for n in range((day * 7 + i * 3) % 6 + 1))
-                    session.add_all(Rating(sender_id=f"seed-{day}-{i}-{k}", topic=topic, created_at=at,
-                                           rating=RATING_CYCLE[(day * 3 + i + k) % len(RATING_CYCLE)])
-                                    for k in range((day + i) % 3))
-            session.add_all(QuestionLog(sender_id=f"seed-u-{n}", text=question, intent="nlu_fallback",
-                                        outcome="no_match", created_at=now - dt.timedelta(days=n))
-                            for question, count in UNMATCHED.items() for n in range(count))
+                    session.add_all(
+                        QuestionLog(
+                            sender_id=f"seed-{day}-{i}-{n // 2}",
+                            text="示例问题",
+                            intent=topic,
+                            outcome="answered",
+                            measures=measures,
+                            top_score=0.7,
+                            created_at=at,
+                        )
+                        for n in range((day * 7 + i * 3) % 6 + 1)
+                    )
+                    session.add_all(
+                        Rating(
+                            sender_id=f"seed-{day}-{i}-{k}",
+                            topic=topic,
+                            created_at=at,
+                            rating=RATING_CYCLE[(day * 3 + i + k) % len(RATING_CYCLE)],
+                        )
+                        for k in range((day + i) % 3)
+                    )
+            session.add_all(
+                QuestionLog(
+                    sender_id=f"seed-u-{n}",
+                    text=question,
+                    intent="nlu_fallback",
+                    outcome="no_match",
+                    created_at=now - dt.timedelta(days=n),
+                )
+                for question, count in UNMATCHED.items()
+                for n in range(count)
+            )
     finally:
         database.dispose()
 
 
 def test_insights_show_unmatched_questions_that_become_examples(
-        desktop: BrowserContext, admin_secret: str, app_stack: Stack, stack_db: str) -> None:
+    desktop: BrowserContext, admin_secret: str, app_stack: Stack, stack_db: str
+) -> None:
     seed_history(stack_db)
     page = desktop.new_page()
     sign_in(page, "/admin/insights", admin_secret)
@@ -195,8 +230,10 @@ def test_insights_show_unmatched_questions_that_become_examples(
     expect(dialog).to_be_hidden()
     expect(row).to_contain_text("已加为 第72条")
 
-    examples = httpx.get(f"{app_stack.app_url}/api/admin/measures/1/72/examples",
-                         headers={"Authorization": f"Bearer {admin_secret}"}).json()
+    examples = httpx.get(
+        f"{app_stack.app_url}/api/admin/measures/1/72/examples",
+        headers={"Authorization": f"Bearer {admin_secret}"},
+    ).json()
     assert "员工落户积分怎么算" in [e["text"] for e in examples]
     page.reload()
     expect(page.locator("#unmatched tr", has_text="员工落户积分怎么算")).to_contain_text("已加为 第72条")
@@ -236,8 +273,9 @@ def category_titles(app_url: str) -> list[str]:
     return [c["title"] for c in httpx.get(f"{app_url}/api/categories").json() if c["document_id"] == 1]
 
 
-def test_an_admin_adds_and_renames_a_category(desktop: BrowserContext, admin_secret: str,
-                                              app_stack: Stack) -> None:
+def test_an_admin_adds_and_renames_a_category(
+    desktop: BrowserContext, admin_secret: str, app_stack: Stack
+) -> None:
     page = desktop.new_page()
     sign_in(page, "/admin", admin_secret)
     page.get_by_role("tab", name="文件与类别").click()
@@ -275,8 +313,9 @@ def test_an_admin_adds_and_renames_a_category(desktop: BrowserContext, admin_sec
     expect(page.locator("#m-category option", has_text="发展低空经济")).to_have_count(1)
 
 
-def test_an_admin_retires_and_restores_a_whole_document(desktop: BrowserContext, admin_secret: str,
-                                                        app_stack: Stack) -> None:
+def test_an_admin_retires_and_restores_a_whole_document(
+    desktop: BrowserContext, admin_secret: str, app_stack: Stack
+) -> None:
     def answers() -> list[int]:
         items = httpx.get(f"{app_stack.app_url}/api/measures", params={"q": "留抵退税"}).json()["items"]
         return [m["number"] for m in items if m["document_id"] == 1]
@@ -308,8 +347,9 @@ def test_an_admin_retires_and_restores_a_whole_document(desktop: BrowserContext,
     assert 25 in answers()
 
 
-def test_an_admin_exports_and_reimports_the_catalogue(desktop: BrowserContext, admin_secret: str,
-                                                      app_stack: Stack, tmp_path: Path) -> None:
+def test_an_admin_exports_and_reimports_the_catalogue(
+    desktop: BrowserContext, admin_secret: str, app_stack: Stack, tmp_path: Path
+) -> None:
     page = desktop.new_page()
     sign_in(page, "/admin", admin_secret)
     page.get_by_role("tab", name="整库备份").click()
@@ -319,17 +359,22 @@ def test_an_admin_exports_and_reimports_the_catalogue(desktop: BrowserContext, a
     download.value.save_as(backup)
     exported = json.loads(backup.read_text(encoding="utf-8"))
     assert backup.name == "policybot-catalogue.json" and exported["format"] == "policybot-catalogue"
-    measures = sum(len(c["measures"]) for d in exported["documents"] for s in d["sections"]
-                   for c in s["categories"])
+    measures = sum(
+        len(c["measures"]) for d in exported["documents"] for s in d["sections"] for c in s["categories"]
+    )
     assert measures >= 100
 
-    later = httpx.post(f"{app_stack.app_url}/api/admin/categories", headers=admin_headers(admin_secret),
-                       json={"document_id": 1, "section": 1, "title": "备份之后新建的类别"})
+    later = httpx.post(
+        f"{app_stack.app_url}/api/admin/categories",
+        headers=admin_headers(admin_secret),
+        json={"document_id": 1, "section": 1, "title": "备份之后新建的类别"},
+    )
     assert later.status_code == 201, later.text
 
     result = page.locator("#x-result")
     page.get_by_label("JSON 文件").set_input_files(
-        files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b"not json"}])
+        files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b"not json"}]
+    )
     expect(result).to_contain_text("“notes.json”不是有效的 JSON 文件")
     expect(page.get_by_role("button", name="确认导入")).to_be_disabled()
 
@@ -352,8 +397,9 @@ def test_an_admin_exports_and_reimports_the_catalogue(desktop: BrowserContext, a
     assert again == exported
 
 
-def test_an_admin_gives_a_unit_a_remit_and_staff_search_names_it(desktop: BrowserContext,
-                                                                  admin_secret: str) -> None:
+def test_an_admin_gives_a_unit_a_remit_and_staff_search_names_it(
+    desktop: BrowserContext, admin_secret: str
+) -> None:
     page = desktop.new_page()
     sign_in(page, "/admin", admin_secret)
     page.get_by_role("tab", name="责任单位").click()

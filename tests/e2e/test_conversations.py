@@ -18,8 +18,9 @@ def test_opening_question_cites_measures_and_the_market_regulator(chat: Chat) ->
     reply = chat("开公司要跑几个部门？")
     measures = measures_in(reply)
     assert measures and any("区市场监管局" in m["units"] for m in measures)
-    assert all({"document_id", "number", "title", "text", "category", "units", "score"} <= m.keys()
-               for m in measures)
+    assert all(
+        {"document_id", "number", "title", "text", "category", "units", "score"} <= m.keys() for m in measures
+    )
     assert "第" in text_of(reply) and "条" in text_of(reply)
 
 
@@ -94,8 +95,9 @@ def test_rating_is_stored_with_the_measures_shown(bot_stack: Stack, stack_db: st
     assert "谢谢" in text_of(reply)
     engine = sa.create_engine(stack_db)
     with engine.connect() as connection:
-        row = connection.execute(sa.text("SELECT rating, measures FROM rating WHERE sender_id = :s"),
-                                 {"s": chat.sender}).one()  # type: ignore[attr-defined]
+        row = connection.execute(
+            sa.text("SELECT rating, measures FROM rating WHERE sender_id = :s"), {"s": chat.sender}
+        ).one()  # type: ignore[attr-defined]
     assert row.rating == "满意" and f"1:{shown[0]}" in row.measures
 
 
@@ -105,6 +107,12 @@ def test_questions_are_logged_for_insights(bot_stack: Stack, stack_db: str) -> N
     chat("今天天气怎么样")
     engine = sa.create_engine(stack_db)
     with engine.connect() as connection:
-        outcomes = connection.execute(sa.text("SELECT outcome FROM question_log WHERE sender_id = :s "
-                                              "ORDER BY id"), {"s": chat.sender}).scalars().all()  # type: ignore[attr-defined]
+        outcomes = (
+            connection.execute(
+                sa.text("SELECT outcome FROM question_log WHERE sender_id = :s ORDER BY id"),
+                {"s": chat.sender},
+            )
+            .scalars()
+            .all()
+        )  # type: ignore[attr-defined]
     assert outcomes == ["answered", "out_of_scope"]

@@ -54,9 +54,22 @@ class OwnRedis:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
             raise RuntimeError(f"port {self.port} is taken: set E2E_PORT_OFFSET")
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_for_port(self.port)
 
     def kill(self) -> None:
@@ -160,8 +173,13 @@ def fault_stack(schema_url: str, own_redis: OwnRedis, proxy: TcpProxy) -> Iterat
     require_model()
     proxied = schema_url.replace(":5432/", f":{proxy.listen_port}/")
     assert proxied != schema_url
-    stack = Stack(rasa_port=port(5931), action_port=port(5981), app_port=port(8931), log_dir=LOG_DIR,
-                  env={"DATABASE_URL": proxied, "REDIS_URL": f"redis://127.0.0.1:{own_redis.port}/0"})
+    stack = Stack(
+        rasa_port=port(5931),
+        action_port=port(5981),
+        app_port=port(8931),
+        log_dir=LOG_DIR,
+        env={"DATABASE_URL": proxied, "REDIS_URL": f"redis://127.0.0.1:{own_redis.port}/0"},
+    )
     with stack:
         yield stack
 
@@ -169,14 +187,20 @@ def fault_stack(schema_url: str, own_redis: OwnRedis, proxy: TcpProxy) -> Iterat
 def widget(stack: Stack, message: str, sender: str | None = None) -> httpx.Response:
     """One message through the app's /api/chat, as the web widget sends it."""
     sender = sender or f"faults-{uuid.uuid4().hex[:12]}"
-    return httpx.post(f"{stack.app_url}/api/chat", timeout=90, json={
-        "sender": sender, "message": message, "client_id": uuid.uuid4().hex})
+    return httpx.post(
+        f"{stack.app_url}/api/chat",
+        timeout=90,
+        json={"sender": sender, "message": message, "client_id": uuid.uuid4().hex},
+    )
 
 
 def rasa_rest(stack: Stack, message: str) -> httpx.Response:
     """One message straight to Rasa's REST channel."""
-    return httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=90,
-                      json={"sender": f"faults-{uuid.uuid4().hex[:12]}", "message": message})
+    return httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        timeout=90,
+        json={"sender": f"faults-{uuid.uuid4().hex[:12]}", "message": message},
+    )
 
 
 def rasa_log(stack: Stack) -> str:
@@ -202,8 +226,12 @@ def answers_with_measures(stack: Stack, timeout: float = 30.0) -> list[dict[str,
 
 def is_fallback(replies: list[dict[str, Any]]) -> bool:
     """One apology that offers the service centre's hotline, and no measure pretending to answer."""
-    return len(replies) == 1 and "抱歉" in text_of(replies) and "12345" in text_of(replies) \
+    return (
+        len(replies) == 1
+        and "抱歉" in text_of(replies)
+        and "12345" in text_of(replies)
         and not measures_in(replies)
+    )
 
 
 def assert_polite_fallback(response: httpx.Response) -> None:
@@ -212,7 +240,8 @@ def assert_polite_fallback(response: httpx.Response) -> None:
 
 
 def test_redis_down_the_bot_keeps_answering_and_health_says_degraded(
-        fault_stack: Stack, own_redis: OwnRedis) -> None:
+    fault_stack: Stack, own_redis: OwnRedis
+) -> None:
     assert health(fault_stack).json()["redis"] == "ok"
     assert measures_in(widget(fault_stack, "留抵退税能退吗").json()["replies"])
 
@@ -250,8 +279,9 @@ def test_action_server_down_rasa_sends_a_polite_fallback(fault_stack: Stack) -> 
     assert measures_in(answers_with_measures(fault_stack))
 
 
-def test_database_unreachable_api_answers_503_and_the_bot_apologises(fault_stack: Stack,
-                                                                     proxy: TcpProxy) -> None:
+def test_database_unreachable_api_answers_503_and_the_bot_apologises(
+    fault_stack: Stack, proxy: TcpProxy
+) -> None:
     proxy.stop()
     try:
         search = httpx.get(f"{fault_stack.app_url}/api/measures", params={"q": "贷款"}, timeout=60)
@@ -278,14 +308,19 @@ def _rated_conversation(stack: Stack) -> str:
 def _edit_measure(stack: Stack, headers: dict[str, str], number: int, text: str) -> int:
     url = f"{stack.app_url}/api/measures/1/{number}"
     version = httpx.get(url, timeout=30).json()["version"]
-    response = httpx.patch(f"{stack.app_url}/api/admin/measures/1/{number}", json={"text": text},
-                           headers={**headers, "If-Match": str(version)}, timeout=30)
+    response = httpx.patch(
+        f"{stack.app_url}/api/admin/measures/1/{number}",
+        json={"text": text},
+        headers={**headers, "If-Match": str(version)},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     return int(response.json()["version"])
 
 
-def test_ratings_audit_and_edits_survive_restarts_of_app_and_actions(fault_stack: Stack,
-                                                                     schema_url: str) -> None:
+def test_ratings_audit_and_edits_survive_restarts_of_app_and_actions(
+    fault_stack: Stack, schema_url: str
+) -> None:
     sender = _rated_conversation(fault_stack)
     headers = {"Authorization": f"Bearer {issue_admin_token(schema_url, '重启测试管理员')}"}
     text = f"重启之前的管理员修改（{uuid.uuid4().hex[:6]}）：企业可在线申请留抵退税，税务部门限时办结。"
@@ -298,12 +333,16 @@ def test_ratings_audit_and_edits_survive_restarts_of_app_and_actions(fault_stack
 
     measure = httpx.get(f"{fault_stack.app_url}/api/measures/1/25", timeout=30).json()
     assert (measure["text"], measure["version"]) == (text, version)
-    audit = httpx.get(f"{fault_stack.app_url}/api/admin/audit", params={"entity": "measure"},
-                      headers=headers, timeout=30).json()["items"]
+    audit = httpx.get(
+        f"{fault_stack.app_url}/api/admin/audit", params={"entity": "measure"}, headers=headers, timeout=30
+    ).json()["items"]
     assert any(e["key"] == "1:25" and e["actor"] == "重启测试管理员" for e in audit), audit
     with sa.create_engine(schema_url).connect() as connection:
-        ratings = connection.execute(sa.text("SELECT rating FROM rating WHERE sender_id = :s"),
-                                     {"s": sender}).scalars().all()
+        ratings = (
+            connection.execute(sa.text("SELECT rating FROM rating WHERE sender_id = :s"), {"s": sender})
+            .scalars()
+            .all()
+        )
     assert ratings == ["满意"]
     # The running bot answers from the edited text after the restarts.
     cited = measures_in(chat_with(fault_stack.rasa_url)("留抵退税能退吗"))

@@ -23,8 +23,12 @@ MARKUP = "<img src=x onerror=window.__xss=1><b>粗体</b>"
 @pytest.fixture
 def context(chromium: Browser, app_stack: Stack) -> Iterator[BrowserContext]:
     """A fresh profile in Shanghai time, with the pages' own CSP in force."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
-                                   timezone_id="Asia/Shanghai", base_url=app_stack.app_url)
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 800},
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        base_url=app_stack.app_url,
+    )
     context.set_default_timeout(20_000)
     yield context
     context.close()
@@ -39,13 +43,17 @@ def watched(context: BrowserContext) -> tuple[Page, list[str]]:
     return page, errors
 
 
-@pytest.mark.parametrize(("path", "current", "signin", "admin_links"), [
-    ("/staff", "政策查询", "工作人员登录", False),
-    ("/admin", "数据管理", "管理员登录", True),
-    ("/admin/insights", "运行洞察", "管理员登录", True),
-])
+@pytest.mark.parametrize(
+    ("path", "current", "signin", "admin_links"),
+    [
+        ("/staff", "政策查询", "工作人员登录", False),
+        ("/admin", "数据管理", "管理员登录", True),
+        ("/admin/insights", "运行洞察", "管理员登录", True),
+    ],
+)
 def test_every_console_page_gets_the_shared_top_bar_and_sign_in(
-        context: BrowserContext, path: str, current: str, signin: str, admin_links: bool) -> None:
+    context: BrowserContext, path: str, current: str, signin: str, admin_links: bool
+) -> None:
     page, errors = watched(context)
     page.goto(path)
     expect(page.get_by_role("heading", name=signin)).to_be_visible()
@@ -64,7 +72,8 @@ def test_console_and_widget_build_with_one_h_that_never_parses_markup(context: B
     page, errors = watched(context)
     page.goto("/staff")
     expect(page.get_by_label("访问令牌")).to_be_visible()
-    result: dict[str, Any] = page.evaluate("""async (markup) => {
+    result: dict[str, Any] = page.evaluate(
+        """async (markup) => {
       const shared = await import("/shared/dom.js");
       const console = await import("/console-static/js/dom.js");
       const { h, formatTime } = shared;
@@ -85,7 +94,9 @@ def test_console_and_widget_build_with_one_h_that_never_parses_markup(context: B
         chat: [[2024, 0, 31, 9, 7], [2024, 0, 30, 14, 5], [2024, 0, 27, 14, 5], [2023, 11, 1, 8, 0]].map(
           (parts) => formatTime(new Date(...parts), { relative: true, now: new Date(2024, 0, 31, 10) })),
       };
-    }""", MARKUP)
+    }""",
+        MARKUP,
+    )
     assert result["same"]  # the console's dom.js hands on the shared module's functions
     assert result["text"] == f"{MARKUP}ab0" and result["elements"] == 0
     assert result["title"] == MARKUP and result["data"] == "1" and not result["hidden"]
@@ -98,17 +109,32 @@ def test_console_and_widget_build_with_one_h_that_never_parses_markup(context: B
     assert errors == []
 
 
-MEASURE = {"document_id": 1, "number": 25, "title": "留抵退税", "text": MARKUP + "加快留抵退税办理。",
-           "units": ["区税务局", "区财政局"], "category": "优化税费服务", "document_title": "行动方案"}
+MEASURE = {
+    "document_id": 1,
+    "number": 25,
+    "title": "留抵退税",
+    "text": MARKUP + "加快留抵退税办理。",
+    "units": ["区税务局", "区财政局"],
+    "category": "优化税费服务",
+    "document_title": "行动方案",
+}
 
 
 def test_the_widget_renders_a_stored_conversation_and_a_reply(context: BrowserContext) -> None:
-    history = {"sender": "x", "messages": [
-        {"role": "user", "client_id": "c1", "text": "留抵退税", "created_at": "2024-01-02T03:04:05"},
-        {"role": "bot", "client_id": None, "created_at": "2024-01-02T03:04:06", "text": MARKUP,
-         "custom": {"type": "measures", "measures": [MEASURE]},
-         "buttons": [{"title": "第25条详情", "payload": "/ask_measure"}]},
-    ]}
+    history = {
+        "sender": "x",
+        "messages": [
+            {"role": "user", "client_id": "c1", "text": "留抵退税", "created_at": "2024-01-02T03:04:05"},
+            {
+                "role": "bot",
+                "client_id": None,
+                "created_at": "2024-01-02T03:04:06",
+                "text": MARKUP,
+                "custom": {"type": "measures", "measures": [MEASURE]},
+                "buttons": [{"title": "第25条详情", "payload": "/ask_measure"}],
+            },
+        ],
+    }
     sent: list[dict[str, Any]] = []
 
     def answer(route: Route) -> None:

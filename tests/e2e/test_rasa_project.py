@@ -15,9 +15,14 @@ BOT = ROOT / "bot"
 
 
 def rasa(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(RASA_BIN / "rasa"), *args], cwd=BOT, capture_output=True, text=True,
-                          timeout=900, env={"PATH": "/usr/bin:/bin", "RASA_TELEMETRY_ENABLED": "false",
-                               "PYTHONPATH": str(ROOT)})  # config.yml names rasa_plugins
+    return subprocess.run(
+        [str(RASA_BIN / "rasa"), *args],
+        cwd=BOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={"PATH": "/usr/bin:/bin", "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)},
+    )  # config.yml names rasa_plugins
 
 
 @pytest.mark.bot
@@ -39,8 +44,14 @@ def test_test_stories_pass(tmp_path: Path) -> None:
 def test_linear_intent_classifier_round_trip() -> None:
     """The custom classifier trains, is stored as arrays, loads, and blends with DIET's ranking."""
     script = ROOT / "tests" / "rasa_venv" / "linear_intent_check.py"
-    result = subprocess.run([str(RASA_BIN / "python"), str(script)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [str(RASA_BIN / "python"), str(script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout)
     three, two = seen["three"], seen["two"]

@@ -18,8 +18,13 @@ def redis_stack(stack_db: str) -> Iterator[Stack]:
     require_model()
     client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
     client.flushdb()
-    stack = Stack(rasa_port=port(5305), action_port=port(5355), app_port=port(8300), log_dir=LOG_DIR,
-                  env={"DATABASE_URL": stack_db, "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}"})
+    stack = Stack(
+        rasa_port=port(5305),
+        action_port=port(5355),
+        app_port=port(8300),
+        log_dir=LOG_DIR,
+        env={"DATABASE_URL": stack_db, "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}"},
+    )
     with stack:
         yield stack
     client.flushdb()

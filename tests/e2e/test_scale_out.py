@@ -78,8 +78,9 @@ def replicas(postgres_url: str) -> Iterator[tuple[Stack, Stack]]:
 
 def tracker_events(stack: Stack, sender: str) -> list[dict[str, Any]]:
     """The conversation's events as stored in Redis, read through a replica's HTTP API."""
-    response = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
-                         params={"token": stack.rasa_token}, timeout=60)
+    response = httpx.get(
+        f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": stack.rasa_token}, timeout=60
+    )
     response.raise_for_status()
     return list(response.json()["events"])
 
@@ -117,8 +118,9 @@ def _burst(replicas: tuple[Stack, Stack], sender: str) -> dict[str, list[dict[st
         message = f"第{k}条"
         url = replicas[k % 2].rasa_url
         start.wait()
-        response = httpx.post(f"{url}/webhooks/rest/webhook", timeout=120,
-                              json={"sender": sender, "message": message})
+        response = httpx.post(
+            f"{url}/webhooks/rest/webhook", timeout=120, json={"sender": sender, "message": message}
+        )
         response.raise_for_status()
         return message, list(response.json())
 
@@ -128,7 +130,8 @@ def _burst(replicas: tuple[Stack, Stack], sender: str) -> dict[str, list[dict[st
 
 @pytest.mark.parametrize("burst", range(3))
 def test_a_burst_from_one_sender_on_both_replicas_is_processed_whole_and_in_order(
-        replicas: tuple[Stack, Stack], burst: int) -> None:
+    replicas: tuple[Stack, Stack], burst: int
+) -> None:
     a, b = replicas
     sender = f"burst-{uuid.uuid4().hex[:10]}"
     chat_with(a.rasa_url, sender)("你好")  # the session exists before the burst
@@ -165,11 +168,19 @@ def _race(kind: str) -> list[set[int]]:
     conversation = uuid.uuid4().hex
     script = RACE.format(db=REDIS_DB + 1, conversation=conversation, kind=kind)
     python = str(Path(RASA_BIN) / "python")
-    runs = [subprocess.Popen([python, "-c", script], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            [python, "-c", script],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for _ in range(2)
+    ]
     issued = [set(map(int, run.communicate(timeout=60)[0].split())) for run in runs]
-    redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB + 1).delete(f"race:lock:{conversation}",
-                                                                   f"{conversation}:ready")
+    redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB + 1).delete(
+        f"race:lock:{conversation}", f"{conversation}:ready"
+    )
     assert all(issued), "both lock stores issued tickets"
     return issued
 

@@ -32,8 +32,13 @@ def newcomer_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with pytest.MonkeyPatch.context() as patch:
         for name in SETTINGS:
             patch.delenv(name, raising=False)
-        stack = Stack(rasa_port=port(5405), action_port=port(5455), app_port=port(8400), log_dir=LOG_DIR,
-                      env={"DATABASE_URL": database})
+        stack = Stack(
+            rasa_port=port(5405),
+            action_port=port(5455),
+            app_port=port(8400),
+            log_dir=LOG_DIR,
+            env={"DATABASE_URL": database},
+        )
         with stack:
             yield stack
 
@@ -73,8 +78,7 @@ def test_rasa_api_needs_the_generated_token(newcomer_stack: Stack) -> None:
     assert httpx.get(tracker, params={"token": newcomer_stack.rasa_token}, timeout=30).status_code == 200
     # No CORS grant: a page elsewhere cannot script Rasa from a visitor's browser.
     asking = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}  # a header only
-    preflight = httpx.options(f"{newcomer_stack.rasa_url}/webhooks/rest/webhook", timeout=30,
-                              headers=asking)
+    preflight = httpx.options(f"{newcomer_stack.rasa_url}/webhooks/rest/webhook", timeout=30, headers=asking)
     assert preflight.headers.get("access-control-allow-origin") in (None, "")
 
 
@@ -93,14 +97,23 @@ def test_widget_console_admin_webhooks_and_the_bot_still_work(newcomer_stack: St
     for page in ("/", "/staff", "/admin", "/admin/insights"):
         assert httpx.get(app + page, timeout=30).status_code == 200, page
     # The bot answers through the widget's endpoint: Rasa reached the guarded action server.
-    reply = httpx.post(f"{app}/api/chat", timeout=60, json={
-        "sender": f"newcomer-{uuid.uuid4().hex[:8]}", "message": "留抵退税能退吗",
-        "client_id": uuid.uuid4().hex}).json()
+    reply = httpx.post(
+        f"{app}/api/chat",
+        timeout=60,
+        json={
+            "sender": f"newcomer-{uuid.uuid4().hex[:8]}",
+            "message": "留抵退税能退吗",
+            "client_id": uuid.uuid4().hex,
+        },
+    ).json()
     payloads = [r["custom"] for r in reply["replies"] if r.get("custom")]
     assert payloads and payloads[0]["type"] == "measures" and payloads[0]["measures"][0]["number"] == 25
     # The public channels stay public: REST answers, the WeChat webhook says it is not configured.
-    rest = httpx.post(f"{newcomer_stack.rasa_url}/webhooks/rest/webhook", timeout=60,
-                      json={"sender": f"newcomer-{uuid.uuid4().hex[:8]}", "message": "你好"})
+    rest = httpx.post(
+        f"{newcomer_stack.rasa_url}/webhooks/rest/webhook",
+        timeout=60,
+        json={"sender": f"newcomer-{uuid.uuid4().hex[:8]}", "message": "你好"},
+    )
     assert rest.status_code == 200 and rest.json()
     assert httpx.get(f"{newcomer_stack.rasa_url}/webhooks/wechat/webhook", timeout=30).status_code == 503
 
@@ -112,7 +125,7 @@ def test_compose_publishes_only_the_app_and_rasa_and_locks_both_apis() -> None:
     assert published == {"app", "rasa"}
     rasa_command = " ".join(services["rasa"]["command"])
     assert '--auth-token "$$RASA_AUTH_TOKEN"' in rasa_command and "--cors" not in rasa_command
-    assert 'exit 1' in rasa_command  # refuses to start without the token
+    assert "exit 1" in rasa_command  # refuses to start without the token
     assert services["actions"]["command"][:3] == ["python", "-m", "actions.server"]
     endpoints = yaml.safe_load((PROJECT_ROOT / "docker" / "endpoints.compose.yml").read_text())
     assert endpoints["action_endpoint"]["token"] == "${ACTION_SERVER_TOKEN}"

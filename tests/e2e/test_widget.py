@@ -40,8 +40,9 @@ def phone(chromium: Browser, warm_stack: Stack) -> Iterator[BrowserContext]:
     bypass_csp: Playwright's waiting helpers evaluate strings, which the page's CSP forbids. It
     also means the XSS test checks the rendering itself, without the CSP's second line of defence.
     """
-    context = chromium.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN",
-                                   base_url=warm_stack.app_url, bypass_csp=True)
+    context = chromium.new_context(
+        viewport=PHONE, device_scale_factor=2, locale="zh-CN", base_url=warm_stack.app_url, bypass_csp=True
+    )
     context.set_default_timeout(30_000)  # 2 shared cores: an answer can take seconds
     yield context
     context.close()
@@ -147,8 +148,13 @@ def test_rating_prompt_stores_the_rating(page: Page, stack_db: str) -> None:
     engine = sa.create_engine(stack_db)
     try:
         with engine.connect() as connection:
-            ratings = connection.execute(sa.text("SELECT rating FROM rating WHERE sender_id = :s"),
-                                         {"s": sender_of(page)}).scalars().all()
+            ratings = (
+                connection.execute(
+                    sa.text("SELECT rating FROM rating WHERE sender_id = :s"), {"s": sender_of(page)}
+                )
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     assert ratings == ["满意"]
@@ -160,8 +166,7 @@ def test_header_handoff_gives_the_service_center_contact(page: Page) -> None:
     expect(page.locator(".row--bot .bubble").last).to_contain_text("12345")
 
 
-def test_sender_id_survives_reload_and_history_comes_from_the_server(
-        page: Page, bot_stack: Stack) -> None:
+def test_sender_id_survives_reload_and_history_comes_from_the_server(page: Page, bot_stack: Stack) -> None:
     sender = sender_of(page)
     assert re.fullmatch(r"[A-Za-z0-9_-]{16,}", sender)
     ask(page, "第77条")
@@ -175,8 +180,9 @@ def test_sender_id_survives_reload_and_history_comes_from_the_server(
     assert asked.count("第77条") == 1
 
 
-def test_message_sent_offline_arrives_exactly_once(page: Page, phone: BrowserContext,
-                                                  bot_stack: Stack) -> None:
+def test_message_sent_offline_arrives_exactly_once(
+    page: Page, phone: BrowserContext, bot_stack: Stack
+) -> None:
     question = "税务局管哪些事？"
     phone.set_offline(True)
     ask(page, question)
@@ -269,8 +275,7 @@ def test_keyboard_only(page: Page) -> None:
     expect(user_bubbles(page).last).to_have_text(title)
 
 
-def test_embed_script_adds_a_chat_button_that_opens_the_chat(phone: BrowserContext,
-                                                              bot_stack: Stack) -> None:
+def test_embed_script_adds_a_chat_button_that_opens_the_chat(phone: BrowserContext, bot_stack: Stack) -> None:
     host = phone.new_page()
     host.set_content(f"<h1>某区企业服务网</h1><script src='{bot_stack.app_url}/embed.js'></script>")
     launcher = host.get_by_role("button", name="打开普陀营商政策助手")

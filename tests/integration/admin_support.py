@@ -41,8 +41,9 @@ class AdminApi:
     def patch(self, number: int, body: dict, version: int | str | None = None):  # type: ignore[no-untyped-def, type-arg]
         """PATCH a measure of document 1 as admin, If-Match the current version unless given."""
         version = self.measure(number)["version"] if version is None else version
-        return self.client.patch(f"/api/admin/measures/1/{number}", json=body,
-                                 headers={**self.admin, "If-Match": str(version)})
+        return self.client.patch(
+            f"/api/admin/measures/1/{number}", json=body, headers={**self.admin, "If-Match": str(version)}
+        )
 
     def search(self, question: str, **params: object) -> list[dict]:  # type: ignore[type-arg]
         """Public search results."""
@@ -97,8 +98,11 @@ def empty_runtime_of(backend: str, tmp: Path) -> Iterator[Runtime]:
     urls = database_urls(tmp, backend)
     url = next(urls)
     upgrade_database(url)
-    runtime = build_runtime(Settings(database_url=url, dictionary_path=tmp / "dict" / "userdict.txt",
-                                     admin_bootstrap_token=BOOTSTRAP))
+    runtime = build_runtime(
+        Settings(
+            database_url=url, dictionary_path=tmp / "dict" / "userdict.txt", admin_bootstrap_token=BOOTSTRAP
+        )
+    )
     try:
         yield runtime
     finally:

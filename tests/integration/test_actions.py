@@ -27,14 +27,29 @@ def use_runtime(seeded_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Run
     return seeded_runtime
 
 
-def tracker(text: str, intent: str, slots: dict[str, Any] | None = None,
-            entities: list[dict[str, Any]] | None = None, sender: str = "unit-test") -> Tracker:
-    return Tracker.from_dict({
-        "sender_id": sender, "slots": slots or {}, "events": [], "paused": False,
-        "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
-        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9},
-                           "entities": entities or []},
-    })
+def tracker(
+    text: str,
+    intent: str,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    sender: str = "unit-test",
+) -> Tracker:
+    return Tracker.from_dict(
+        {
+            "sender_id": sender,
+            "slots": slots or {},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+            "latest_message": {
+                "text": text,
+                "intent": {"name": intent, "confidence": 0.9},
+                "entities": entities or [],
+            },
+        }
+    )
 
 
 async def run(action: Any, track: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -69,8 +84,9 @@ async def test_topic_button_answers_with_that_topic() -> None:
 
 
 async def test_no_match_is_honest(seeded_runtime: Runtime) -> None:
-    messages, events = await run(ActionAnswerPolicy(), tracker("火星登陆需要什么手续", "nlu_fallback",
-                                                               sender="nomatch"))
+    messages, events = await run(
+        ActionAnswerPolicy(), tracker("火星登陆需要什么手续", "nlu_fallback", sender="nomatch")
+    )
     assert measures(messages) == [] and "没有找到" in messages[0]["text"]
     assert any(b["title"] == "转人工" for b in messages[0]["buttons"])
     with seeded_runtime.database.session() as session:
@@ -80,20 +96,24 @@ async def test_no_match_is_honest(seeded_runtime: Runtime) -> None:
 
 async def test_detail_of_the_second_item_shown() -> None:
     shown = {"last_measures": ["1:74", "1:75", "1:76"]}
-    messages, _ = await run(ActionMeasureDetail(), tracker(
-        "第二条详细说说", "ask_detail", shown, [{"entity": "measure_number", "value": "第二条"}]))
+    messages, _ = await run(
+        ActionMeasureDetail(),
+        tracker("第二条详细说说", "ask_detail", shown, [{"entity": "measure_number", "value": "第二条"}]),
+    )
     assert measures(messages) == [75] and "区金融办" in messages[0]["text"]
 
 
 async def test_measure_by_number() -> None:
-    messages, _ = await run(ActionMeasureDetail(), tracker(
-        "第七十七条", "ask_measure", {"measure_number": "七十七"}))
+    messages, _ = await run(
+        ActionMeasureDetail(), tracker("第七十七条", "ask_measure", {"measure_number": "七十七"})
+    )
     assert measures(messages) == [77]
 
 
 async def test_responsible_unit_of_the_last_answer() -> None:
-    messages, _ = await run(ActionResponsibleUnit(), tracker(
-        "这个找哪个部门？", "ask_unit", {"last_measures": ["1:42"]}))
+    messages, _ = await run(
+        ActionResponsibleUnit(), tracker("这个找哪个部门？", "ask_unit", {"last_measures": ["1:42"]})
+    )
     units = next(m["custom"] for m in messages if (m.get("custom") or {}).get("type") == "units")
     assert units["units"][0]["name"] == "区建管委" and "区建管委" in messages[0]["text"]
 
@@ -104,8 +124,10 @@ async def test_responsible_unit_of_the_matter_asked() -> None:
 
 
 async def test_unit_duties_by_alias() -> None:
-    messages, _ = await run(ActionUnitDuties(), tracker(
-        "工商管哪些事", "ask_unit_duties", entities=[{"entity": "unit", "value": "区市场监管局"}]))
+    messages, _ = await run(
+        ActionUnitDuties(),
+        tracker("工商管哪些事", "ask_unit_duties", entities=[{"entity": "unit", "value": "区市场监管局"}]),
+    )
     assert "区市场监管局" in messages[0]["text"]
     assert measures(messages)[:3] == [10, 18, 19]  # measures it leads, in order
 
@@ -117,8 +139,10 @@ async def test_more_continues_the_last_question() -> None:
 
 
 async def test_rating_is_stored(seeded_runtime: Runtime) -> None:
-    messages, _ = await run(ActionSaveRating(), tracker(
-        "不满意，没找到我要的", "rate", {"last_measures": ["1:25"]}, sender="rater"))
+    messages, _ = await run(
+        ActionSaveRating(),
+        tracker("不满意，没找到我要的", "rate", {"last_measures": ["1:25"]}, sender="rater"),
+    )
     assert "抱歉" in messages[0]["text"]
     with seeded_runtime.database.session() as session:
         row = session.scalars(select(Rating).where(Rating.sender_id == "rater")).one()
@@ -134,32 +158,40 @@ def place(name: str) -> list[dict[str, Any]]:
     return [{"entity": "other_region", "value": name, "extractor": "RegexEntityExtractor"}]
 
 
-@pytest.mark.parametrize("action, text, intent", [
-    (ActionAnswerPolicy(), "杭州注册公司要什么材料", "topic_opening"),
-    (ActionResponsibleUnit(), "杭州注册公司找哪个部门", "ask_unit"),
-    (ActionOutOfScope(), "杭州注册公司要什么材料", "out_of_scope"),
-])
-async def test_another_city_gets_no_putuo_measures(action: Any, text: str, intent: str,
-                                                   seeded_runtime: Runtime) -> None:
+@pytest.mark.parametrize(
+    "action, text, intent",
+    [
+        (ActionAnswerPolicy(), "杭州注册公司要什么材料", "topic_opening"),
+        (ActionResponsibleUnit(), "杭州注册公司找哪个部门", "ask_unit"),
+        (ActionOutOfScope(), "杭州注册公司要什么材料", "out_of_scope"),
+    ],
+)
+async def test_another_city_gets_no_putuo_measures(
+    action: Any, text: str, intent: str, seeded_runtime: Runtime
+) -> None:
     sender = f"hangzhou-{action.name()}"
     messages, _ = await run(action, tracker(text, intent, entities=place("杭州"), sender=sender))
     assert measures(messages) == [] and len(messages) == 1
     assert "杭州" in messages[0]["text"] and "普陀" in messages[0]["text"]
     with seeded_runtime.database.session() as session:
-        outcomes = session.scalars(select(QuestionLog.outcome)
-                                   .where(QuestionLog.sender_id == sender)).all()
+        outcomes = session.scalars(select(QuestionLog.outcome).where(QuestionLog.sender_id == sender)).all()
     assert outcomes == ["out_of_scope"]
 
 
 async def test_moving_from_another_district_to_putuo_is_answered() -> None:
-    messages, _ = await run(ActionAnswerPolicy(), tracker("公司从嘉定迁到普陀要办什么手续", "topic_opening",
-                                                           entities=place("嘉定")))
+    messages, _ = await run(
+        ActionAnswerPolicy(),
+        tracker("公司从嘉定迁到普陀要办什么手续", "topic_opening", entities=place("嘉定")),
+    )
     assert measures(messages)
 
 
 async def test_database_down_gives_a_polite_reply(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    broken = build_runtime(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
-                                    dictionary_path=tmp_path / "d.txt"))
+    broken = build_runtime(
+        Settings(
+            database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", dictionary_path=tmp_path / "d.txt"
+        )
+    )
     monkeypatch.setattr(actions.base, "get_runtime", lambda: broken)
     messages, events = await run(ActionAnswerPolicy(), tracker("留抵退税", "topic_tax"))
     assert events == [] and "抱歉" in messages[0]["text"] and measures(messages) == []
@@ -170,7 +202,8 @@ def test_profile_form_normalises_answers() -> None:
     dispatcher = CollectingDispatcher()
     track = tracker("", "inform")
     assert form.validate_enterprise_type("我们是外商独资的", dispatcher, track, {}) == {
-        "enterprise_type": "外资企业"}
+        "enterprise_type": "外资企业"
+    }
     assert form.validate_stage("公司刚成立半年", dispatcher, track, {}) == {"stage": "初创期"}
     assert form.validate_enterprise_type("说不清", dispatcher, track, {}) == {"enterprise_type": None}
     assert dispatcher.messages  # asked again politely
@@ -194,8 +227,10 @@ async def test_a_question_naming_an_enterprise_type_is_answered() -> None:
 
     form = ValidateProfileForm()
     question = tracker("拟上市企业梯队库怎么进？", "inform", {"enterprise_type": "拟上市企业"})
-    assert await form.required_slots(["enterprise_type", "stage", "need"], CollectingDispatcher(),
-                                     question, {}) == []
+    assert (
+        await form.required_slots(["enterprise_type", "stage", "need"], CollectingDispatcher(), question, {})
+        == []
+    )
     messages, _ = await run(ActionMatchProfile(), question)
     assert measures(messages)[0] == 77
 
@@ -220,18 +255,19 @@ async def test_a_matter_no_measure_covers_is_routed_to_the_unit_with_its_contact
     assert "12345" in messages[0]["text"]  # the service center is offered too
 
 
-async def test_plausible_but_unsure_asks_which_and_logs_the_pick(
-        seeded_runtime: Runtime) -> None:
+async def test_plausible_but_unsure_asks_which_and_logs_the_pick(seeded_runtime: Runtime) -> None:
     search = seeded_runtime.search
     calibration = search.calibration
     assert calibration is not None
     # An answer bar no question reaches: every plausible match becomes a clarifying question.
-    search.use_calibration(dataclasses.replace(
-        calibration, thresholds=dataclasses.replace(calibration.thresholds, answer=1.01)))
+    search.use_calibration(
+        dataclasses.replace(calibration, thresholds=dataclasses.replace(calibration.thresholds, answer=1.01))
+    )
     try:
         question = "公司要注销但还有税没清完"
-        messages, events = await run(ActionAnswerPolicy(), tracker(question, "topic_opening",
-                                                                   sender="clarify-test"))
+        messages, events = await run(
+            ActionAnswerPolicy(), tracker(question, "topic_opening", sender="clarify-test")
+        )
     finally:
         search.use_calibration(calibration)
     offered = payload(messages, "clarify")
@@ -240,16 +276,23 @@ async def test_plausible_but_unsure_asks_which_and_logs_the_pick(
     assert 21 in numbers and messages[0]["text"].startswith("您是想了解以下哪一项")
     buttons = [b for b in messages[0]["buttons"] if b["payload"].startswith("/ask_measure")]
     assert len(buttons) == len(numbers) and '"choice": "clarify"' in buttons[0]["payload"]
-    picked = tracker("/ask_measure", "ask_measure", slots=slots(events), sender="clarify-test",
-                     entities=[{"entity": "measure_number", "value": "21"},
-                               {"entity": "choice", "value": "clarify"}])
+    picked = tracker(
+        "/ask_measure",
+        "ask_measure",
+        slots=slots(events),
+        sender="clarify-test",
+        entities=[{"entity": "measure_number", "value": "21"}, {"entity": "choice", "value": "clarify"}],
+    )
     messages, _ = await run(ActionMeasureDetail(), picked)
     assert measures(messages) == [21]
     with seeded_runtime.database.session() as session:
-        logged = session.scalars(select(QuestionLog).where(QuestionLog.sender_id == "clarify-test")
-                                 .order_by(QuestionLog.id)).all()
-        assert [(q.outcome, q.text) for q in logged] == [("clarified", question),
-                                                         ("clarify_choice", question)]
+        logged = session.scalars(
+            select(QuestionLog).where(QuestionLog.sender_id == "clarify-test").order_by(QuestionLog.id)
+        ).all()
+        assert [(q.outcome, q.text) for q in logged] == [
+            ("clarified", question),
+            ("clarify_choice", question),
+        ]
         assert logged[1].measures == ["1:21"]
 
 
@@ -265,7 +308,10 @@ async def test_not_a_plan_question_and_no_confident_match_is_routed_by_remit() -
 def _with_nlu_vector(text: str, intent: str, vector: Any, model: str) -> Tracker:
     track = tracker(text, intent, sender="nlu-vector")
     track.latest_message["sentence_embedding"] = {
-        "model": model, "text": text, "vector": base64.b64encode(vector.astype("float32").tobytes()).decode()}
+        "model": model,
+        "text": text,
+        "vector": base64.b64encode(vector.astype("float32").tobytes()).decode(),
+    }
     return track
 
 

@@ -29,43 +29,75 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/admin/tokens"): {},
     ("POST", "/api/admin/tokens"): {"json": {"name": "矩阵", "role": "staff"}, "expect": 201},
     ("DELETE", "/api/admin/tokens/{token_id}"): {"expect": 204},
-    ("POST", "/api/admin/measures"): {"expect": 201, "json": {
-        "document_id": 1, "number": 101, "category": 1, "text": "矩阵测试措施。", "units": ["区府办"]}},
+    ("POST", "/api/admin/measures"): {
+        "expect": 201,
+        "json": {
+            "document_id": 1,
+            "number": 101,
+            "category": 1,
+            "text": "矩阵测试措施。",
+            "units": ["区府办"],
+        },
+    },
     ("PATCH", "/api/admin/measures/{document_id}/{number}"): {
-        "url": "/api/admin/measures/1/101", "json": {"title": "矩阵"}, "if_match": "1"},
+        "url": "/api/admin/measures/1/101",
+        "json": {"title": "矩阵"},
+        "if_match": "1",
+    },
     ("POST", "/api/admin/measures/{document_id}/{number}/retire"): {
-        "url": "/api/admin/measures/1/101/retire", "if_match": "2"},
+        "url": "/api/admin/measures/1/101/retire",
+        "if_match": "2",
+    },
     ("POST", "/api/admin/measures/{document_id}/{number}/restore"): {
-        "url": "/api/admin/measures/1/101/restore", "if_match": "3"},
+        "url": "/api/admin/measures/1/101/restore",
+        "if_match": "3",
+    },
     ("GET", "/api/admin/measures/{document_id}/{number}/examples"): {
-        "url": "/api/admin/measures/1/1/examples"},
+        "url": "/api/admin/measures/1/1/examples"
+    },
     ("POST", "/api/admin/measures/{document_id}/{number}/examples"): {
-        "url": "/api/admin/measures/1/101/examples", "json": {"text": "矩阵例句"}, "expect": 201,
-        "save": ("example_id", "id")},
+        "url": "/api/admin/measures/1/101/examples",
+        "json": {"text": "矩阵例句"},
+        "expect": 201,
+        "save": ("example_id", "id"),
+    },
     ("DELETE", "/api/admin/measures/{document_id}/{number}/examples/{example_id}"): {
-        "url": "/api/admin/measures/1/101/examples/{example_id}", "expect": 204},
+        "url": "/api/admin/measures/1/101/examples/{example_id}",
+        "expect": 204,
+    },
     ("POST", "/api/admin/units"): {"json": {"name": "矩阵局", "aliases": ["矩阵"]}, "expect": 201},
     ("PATCH", "/api/admin/units/{name}"): {"url": "/api/admin/units/矩阵局", "json": {"phone": "1"}},
     ("DELETE", "/api/admin/units/{name}"): {"url": "/api/admin/units/矩阵局", "expect": 204},
     ("GET", "/api/admin/categories"): {"url": "/api/admin/categories?document_id=1"},
-    ("POST", "/api/admin/categories"): {"expect": 201, "save": ("ordinal", "ordinal"),
-                                        "json": {"document_id": 1, "section": 5, "title": "矩阵类别"}},
+    ("POST", "/api/admin/categories"): {
+        "expect": 201,
+        "save": ("ordinal", "ordinal"),
+        "json": {"document_id": 1, "section": 5, "title": "矩阵类别"},
+    },
     ("PATCH", "/api/admin/categories/{document_id}/{ordinal}"): {
-        "url": "/api/admin/categories/1/{ordinal}", "json": {"lead": "矩阵"}},
+        "url": "/api/admin/categories/1/{ordinal}",
+        "json": {"lead": "矩阵"},
+    },
     ("POST", "/api/admin/documents"): {"json": {"text": NEW_PLAN, "slug": "matrix-plan"}},
     ("POST", "/api/admin/documents/upload"): {
-        "files": {"file": ("matrix-plan.txt", NEW_PLAN.encode(), "text/plain")}},
+        "files": {"file": ("matrix-plan.txt", NEW_PLAN.encode(), "text/plain")}
+    },
     ("POST", "/api/admin/documents/{document_id}/retire"): {"url": "/api/admin/documents/1/retire"},
     ("POST", "/api/admin/documents/{document_id}/restore"): {"url": "/api/admin/documents/1/restore"},
     ("GET", "/api/admin/synonyms"): {},
-    ("POST", "/api/admin/synonyms"): {"json": {"term": "融资", "variant": "矩阵钱"}, "expect": 201,
-                                      "save": ("synonym_id", "id")},
+    ("POST", "/api/admin/synonyms"): {
+        "json": {"term": "融资", "variant": "矩阵钱"},
+        "expect": 201,
+        "save": ("synonym_id", "id"),
+    },
     ("DELETE", "/api/admin/synonyms/{synonym_id}"): {"expect": 204},
     ("GET", "/api/admin/audit"): {"url": "/api/admin/audit?entity=measure&limit=5"},
     ("GET", "/api/admin/export"): {"save": ("export", None)},
     ("POST", "/api/admin/import"): {"url": "/api/admin/import?replace=true", "json": "{export}"},
     ("GET", "/api/staff/measures"): {
-        "staff": 200, "url": "/api/staff/measures?q=退税&section=让企业办事更省心"},
+        "staff": 200,
+        "url": "/api/staff/measures?q=退税&section=让企业办事更省心",
+    },
     ("GET", "/api/staff/measures.csv"): {"staff": 200, "url": "/api/staff/measures.csv?unit=税务局"},
     ("GET", "/api/staff/measures.xlsx"): {"staff": 200, "url": "/api/staff/measures.xlsx?q=融资"},
     ("GET", "/api/admin/insights"): {"url": "/api/admin/insights?days=7"},
@@ -73,21 +105,30 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
 }
 PLACEHOLDERS = {"token_id": 1, "example_id": 1, "ordinal": 1, "synonym_id": 1, "export": {}}
 # Bodies no endpoint accepts: checking them must not come before checking the token.
-MALFORMED = {"json": (b'{"name": "\xe7\x9f\xa9', "application/json"),
-             "files": (b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n",
-                       "multipart/form-data; boundary=x")}
+MALFORMED = {
+    "json": (b'{"name": "\xe7\x9f\xa9', "application/json"),
+    "files": (b'--x\r\nContent-Disposition: form-data; name="file"\r\n', "multipart/form-data; boundary=x"),
+}
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminApi]:
     """One seeded database per backend."""
-    with seeded_runtime_of(str(request.param), tmp_path_factory.mktemp("auth")) as runtime, \
-            admin_api(runtime) as admin:
+    with (
+        seeded_runtime_of(str(request.param), tmp_path_factory.mktemp("auth")) as runtime,
+        admin_api(runtime) as admin,
+    ):
         yield admin
 
 
-def _request(api: AdminApi, key: tuple[str, str], headers: dict[str, str],
-             values: dict[str, Any], *, malformed: bool = False):  # type: ignore[no-untyped-def]
+def _request(
+    api: AdminApi,
+    key: tuple[str, str],
+    headers: dict[str, str],
+    values: dict[str, Any],
+    *,
+    malformed: bool = False,
+):  # type: ignore[no-untyped-def]
     spec = MATRIX[key]
     url = spec.get("url", key[1]).format(**{k: v for k, v in values.items() if k != "export"})
     body = values["export"] if spec.get("json") == "{export}" else spec.get("json")
@@ -95,16 +136,21 @@ def _request(api: AdminApi, key: tuple[str, str], headers: dict[str, str],
         headers = {**headers, "If-Match": spec["if_match"]}
     if malformed:  # every route gets a broken body, even those that take none
         content, content_type = MALFORMED["files" if "files" in spec else "json"]
-        return api.client.request(key[0], url, content=content,
-                                  headers={**headers, "Content-Type": content_type})
+        return api.client.request(
+            key[0], url, content=content, headers={**headers, "Content-Type": content_type}
+        )
     return api.client.request(key[0], url, json=body, files=spec.get("files"), headers=headers)
 
 
 def test_every_route_has_a_matrix_entry(api: AdminApi) -> None:
     # Every endpoint of the API, from the app itself (FastAPI nests included routers).
     # The widget's chat endpoints (public, answered by Rasa) are covered by test_chat_api.py.
-    routes = {(method.upper(), path) for path, operations in api.app.openapi()["paths"].items()
-              for method in operations if not path.startswith("/api/chat")}
+    routes = {
+        (method.upper(), path)
+        for path, operations in api.app.openapi()["paths"].items()
+        for method in operations
+        if not path.startswith("/api/chat")
+    }
     assert routes == set(MATRIX), "add the new endpoint to MATRIX"
 
 
@@ -112,14 +158,18 @@ def test_every_route_has_a_matrix_entry(api: AdminApi) -> None:
 @pytest.mark.parametrize("who", ["anonymous", "invalid", "revoked", "staff"])
 def test_who_may_not_call_admin_endpoints(api: AdminApi, who: str, body: str) -> None:
     # 401 or 403 whatever the body: the token is checked before the body is read or validated.
-    headers = {"anonymous": {}, "invalid": bearer("not-a-token"), "staff": api.staff,
-               "revoked": bearer(_revoked_token(api))}[who]
+    headers = {
+        "anonymous": {},
+        "invalid": bearer("not-a-token"),
+        "staff": api.staff,
+        "revoked": bearer(_revoked_token(api)),
+    }[who]
     wrong = {}
     for key, spec in MATRIX.items():
-        expected = 200 if spec.get("public") else (
-            spec.get("staff", 403) if who == "staff" else 401)
-        response = _request(api, key, headers, {**PLACEHOLDERS, "token_id": 999_999},
-                            malformed=body == "malformed")
+        expected = 200 if spec.get("public") else (spec.get("staff", 403) if who == "staff" else 401)
+        response = _request(
+            api, key, headers, {**PLACEHOLDERS, "token_id": 999_999}, malformed=body == "malformed"
+        )
         if response.status_code != expected:
             wrong[key] = (response.status_code, response.text[:120])
         elif expected == 401:
@@ -152,8 +202,9 @@ def test_admin_may_call_every_endpoint(api: AdminApi) -> None:
 
 def test_whoami_and_token_management(api: AdminApi) -> None:
     assert api.client.get("/api/admin/whoami", headers=api.staff).json()["role"] == "staff"
-    created = api.client.post("/api/admin/tokens", json={"name": "窗口二号", "role": "admin"},
-                              headers=api.admin)
+    created = api.client.post(
+        "/api/admin/tokens", json={"name": "窗口二号", "role": "admin"}, headers=api.admin
+    )
     assert created.status_code == 201 and len(created.json()["token"]) >= 40
     new = bearer(created.json()["token"])
     me = api.client.get("/api/admin/whoami", headers=new).json()
@@ -171,8 +222,9 @@ def test_whoami_and_token_management(api: AdminApi) -> None:
 def test_the_bootstrap_token_is_an_admin(api: AdminApi) -> None:
     me = api.client.get("/api/admin/whoami", headers=bearer(BOOTSTRAP)).json()
     assert me == {"name": "bootstrap", "role": "admin", "token_id": None}
-    response = api.client.post("/api/admin/synonyms", json={"term": "融资", "variant": "引导令牌"},
-                               headers=bearer(BOOTSTRAP))
+    response = api.client.post(
+        "/api/admin/synonyms", json={"term": "融资", "variant": "引导令牌"}, headers=bearer(BOOTSTRAP)
+    )
     assert response.status_code == 201
     audit = api.client.get("/api/admin/audit?actor=bootstrap", headers=api.admin).json()["items"]
     assert audit[0]["entity"] == "synonym" and audit[0]["token_id"] is None
@@ -184,8 +236,7 @@ def test_the_bootstrap_token_is_an_admin(api: AdminApi) -> None:
         api.runtime.settings = settings
 
 
-def test_cli_prints_a_working_token_as_its_last_line(api: AdminApi,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_prints_a_working_token_as_its_last_line(api: AdminApi, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", api.runtime.settings.database_url)
     get_settings.cache_clear()
     try:

@@ -18,16 +18,22 @@ from tests.integration.admin_support import AdminApi, admin_api, seeded_runtime_
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminApi]:
     """One seeded database per backend; each test edits measures no other test touches."""
-    with seeded_runtime_of(str(request.param), tmp_path_factory.mktemp("measures")) as runtime, \
-            admin_api(runtime) as admin:
+    with (
+        seeded_runtime_of(str(request.param), tmp_path_factory.mktemp("measures")) as runtime,
+        admin_api(runtime) as admin,
+    ):
         yield admin
 
 
 def test_an_edit_needs_if_match(api: AdminApi) -> None:
     response = api.client.patch("/api/admin/measures/1/3", json={"title": "新标题"}, headers=api.admin)
     assert response.status_code == 428 and "If-Match" in response.json()["detail"]
-    assert api.client.patch("/api/admin/measures/1/3", json={"title": "新标题"},
-                            headers={**api.admin, "If-Match": "abc"}).status_code == 422
+    assert (
+        api.client.patch(
+            "/api/admin/measures/1/3", json={"title": "新标题"}, headers={**api.admin, "If-Match": "abc"}
+        ).status_code
+        == 422
+    )
     assert api.measure(3)["version"] == 1
 
 
@@ -53,9 +59,15 @@ def test_if_match_accepts_an_etag_and_a_no_op_keeps_the_version(api: AdminApi) -
 
 
 def test_units_by_alias_in_order_category_tags_and_title(api: AdminApi) -> None:
-    response = api.patch(7, {"units": ["税务局", {"name": "府办", "role": "cooperating"}],
-                             "category": "改善企业纳税环境", "tags": ["小微企业", " 个体户 ", "小微企业"],
-                             "title": "办税指引"})
+    response = api.patch(
+        7,
+        {
+            "units": ["税务局", {"name": "府办", "role": "cooperating"}],
+            "category": "改善企业纳税环境",
+            "tags": ["小微企业", " 个体户 ", "小微企业"],
+            "title": "办税指引",
+        },
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["units"] == ["区税务局", "区府办"] and body["category"] == "改善企业纳税环境"
@@ -73,17 +85,20 @@ def test_unknown_units_are_listed_and_nothing_is_written(api: AdminApi) -> None:
     assert api.measure(8) == before
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"text": ""}, "text：不能为空"),
-    ({"text": "   "}, "措施内容不能为空"),
-    ({"colour": "red"}, "colour：不认识的字段"),
-    ({}, "没有要修改的字段"),
-    ({"status": "deleted"}, "status：应为以下之一"),
-    ({"units": []}, "units：至少1项"),
-    ({"units": ["区税务局", "税务局"]}, "责任单位重复：区税务局"),
-    ({"category": "不存在的类别"}, "没有类别“不存在的类别”"),
-    ({"tags": ["好", ""]}, "标签不能为空"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"text": ""}, "text：不能为空"),
+        ({"text": "   "}, "措施内容不能为空"),
+        ({"colour": "red"}, "colour：不认识的字段"),
+        ({}, "没有要修改的字段"),
+        ({"status": "deleted"}, "status：应为以下之一"),
+        ({"units": []}, "units：至少1项"),
+        ({"units": ["区税务局", "税务局"]}, "责任单位重复：区税务局"),
+        ({"category": "不存在的类别"}, "没有类别“不存在的类别”"),
+        ({"tags": ["好", ""]}, "标签不能为空"),
+    ],
+)
 def test_invalid_edits_get_a_chinese_422(api: AdminApi, body: dict, message: str) -> None:  # type: ignore[type-arg]
     response = api.patch(9, body)
     assert response.status_code == 422 and message in response.json()["detail"], response.text
@@ -91,8 +106,14 @@ def test_invalid_edits_get_a_chinese_422(api: AdminApi, body: dict, message: str
 
 
 def test_create_a_measure(api: AdminApi) -> None:
-    body = {"document_id": 1, "number": 101, "category": 23, "text": "试点跨境电商企业出口退税快速办理。",
-            "units": ["区税务局", "区商务委"], "tags": ["外贸"]}
+    body = {
+        "document_id": 1,
+        "number": 101,
+        "category": 23,
+        "text": "试点跨境电商企业出口退税快速办理。",
+        "units": ["区税务局", "区商务委"],
+        "tags": ["外贸"],
+    }
     response = api.client.post("/api/admin/measures", json=body, headers=api.admin)
     assert response.status_code == 201, response.text
     created = response.json()
@@ -101,8 +122,9 @@ def test_create_a_measure(api: AdminApi) -> None:
     assert api.search("跨境电商出口退税")[0]["number"] == 101
     again = api.client.post("/api/admin/measures", json=body, headers=api.admin)
     assert again.status_code == 409 and "第101条" in again.json()["detail"]
-    elsewhere = api.client.post("/api/admin/measures", json={**body, "number": 102, "category": 99},
-                                headers=api.admin)
+    elsewhere = api.client.post(
+        "/api/admin/measures", json={**body, "number": 102, "category": 99}, headers=api.admin
+    )
     assert elsewhere.status_code == 422 and "类别" in elsewhere.json()["detail"]
 
 
@@ -131,7 +153,8 @@ def test_an_example_question_reaches_search_at_once(api: AdminApi) -> None:
     assert api.client.post(url, json={"text": question}, headers=api.admin).status_code == 409
     listed = api.client.get(url, headers=api.admin).json()
     assert {"id": added.json()["id"], "text": question} in [
-        {"id": e["id"], "text": e["text"]} for e in listed]
+        {"id": e["id"], "text": e["text"]} for e in listed
+    ]
     example = f"{url}/{added.json()['id']}"
     assert api.client.delete(example, headers=api.admin).status_code == 204
     assert api.client.delete(example, headers=api.admin).status_code == 404
@@ -180,11 +203,23 @@ def test_a_stale_read_cannot_overwrite_a_newer_version(api: AdminApi) -> None:
     with database.session() as slow:
         version = get_measure(slow, document_id=1, number=61).version  # read; another edit commits
         with database.session() as fast:
-            edit_measure(fast, actor=admin, document_id=1, number=61, expected_version=version,
-                         edit=MeasureEdit(text="先提交的修改。"))
+            edit_measure(
+                fast,
+                actor=admin,
+                document_id=1,
+                number=61,
+                expected_version=version,
+                edit=MeasureEdit(text="先提交的修改。"),
+            )
         with pytest.raises(VersionConflict) as conflict:
-            edit_measure(slow, actor=admin, document_id=1, number=61,
-                         expected_version=version, edit=MeasureEdit(text="后提交的修改。"))
+            edit_measure(
+                slow,
+                actor=admin,
+                document_id=1,
+                number=61,
+                expected_version=version,
+                edit=MeasureEdit(text="后提交的修改。"),
+            )
         slow.rollback()
     assert conflict.value.current_version == version + 1
     assert api.measure(61)["text"] == "先提交的修改。"

@@ -26,27 +26,58 @@ NEW_PLAN = "新方案\n一、办事\n(一)线上服务。具体措施:\n1.推进
 def edit_the_catalogue(runtime: Runtime) -> None:
     """Changes beyond the seed: versions, roles, a retired measure, an example, a unit, a synonym."""
     with runtime.database.session() as session:
-        edit_measure(session, actor=ADMIN, document_id=1, number=25, expected_version=1,
-                     edit=MeasureEdit(text="落实留抵退税、研发费用加计扣除等优惠政策。", tags=["减税"],
-                                      units=["区税务局", {"name": "区府办", "role": "cooperating"}]))
-        edit_measure(session, actor=ADMIN, document_id=1, number=100, expected_version=1,
-                     edit=MeasureEdit(status="retired"))
+        edit_measure(
+            session,
+            actor=ADMIN,
+            document_id=1,
+            number=25,
+            expected_version=1,
+            edit=MeasureEdit(
+                text="落实留抵退税、研发费用加计扣除等优惠政策。",
+                tags=["减税"],
+                units=["区税务局", {"name": "区府办", "role": "cooperating"}],
+            ),
+        )
+        edit_measure(
+            session,
+            actor=ADMIN,
+            document_id=1,
+            number=100,
+            expected_version=1,
+            edit=MeasureEdit(status="retired"),
+        )
         add_example(session, actor=ADMIN, document_id=1, number=38, text="我们想搞个直播带货的网店")
-        create_unit(session, actor=ADMIN, values={"name": "区数据局", "aliases": ["数据局"],
-                                                   "phone": "021-1234", "address": "大渡河路1668号"})
+        create_unit(
+            session,
+            actor=ADMIN,
+            values={
+                "name": "区数据局",
+                "aliases": ["数据局"],
+                "phone": "021-1234",
+                "address": "大渡河路1668号",
+            },
+        )
         create_synonym(session, actor=ADMIN, term="融资", variant="搞钱")
 
 
-def test_export_then_import_into_the_other_backend_is_lossless(runtime: Runtime, backend: str,
-                                                               tmp_path: Path) -> None:
+def test_export_then_import_into_the_other_backend_is_lossless(
+    runtime: Runtime, backend: str, tmp_path: Path
+) -> None:
     edit_the_catalogue(runtime)
     with runtime.database.session() as session:
         exported = export_backup(session)
-    measure_25 = next(m for s in exported["documents"][0]["sections"] for c in s["categories"]
-                      for m in c["measures"] if m["number"] == 25)
+    measure_25 = next(
+        m
+        for s in exported["documents"][0]["sections"]
+        for c in s["categories"]
+        for m in c["measures"]
+        if m["number"] == 25
+    )
     assert measure_25["number"] == 25 and measure_25["version"] == 2
-    assert measure_25["units"] == [{"name": "区税务局", "role": "responsible"},
-                                   {"name": "区府办", "role": "cooperating"}]
+    assert measure_25["units"] == [
+        {"name": "区税务局", "role": "responsible"},
+        {"name": "区府办", "role": "cooperating"},
+    ]
     remits = {u["name"]: u["remit"] for u in exported["units"]}
     assert "社会保险" in " ".join(remits["区人社局"])  # remits travel with the units
     other = "postgres" if backend == "sqlite" else "sqlite"
@@ -67,8 +98,11 @@ def test_export_then_import_into_the_other_backend_is_lossless(runtime: Runtime,
         assert api.client.get("/api/admin/export", headers=headers).json() == exported
         assert api.search("留抵退税")[0]["units"] == ["区税务局", "区府办"]
         assert api.search("第100条") == []
-        new_document = api.client.post("/api/admin/documents", headers=headers,
-                                       json={"text": NEW_PLAN, "slug": "new-plan", "commit": True})
+        new_document = api.client.post(
+            "/api/admin/documents",
+            headers=headers,
+            json={"text": NEW_PLAN, "slug": "new-plan", "commit": True},
+        )
         assert new_document.json()["report"]["document_id"] == 2  # ids continue after the import
 
 
@@ -96,8 +130,9 @@ def test_an_inconsistent_export_is_rejected_and_nothing_written(seeded_runtime: 
         assert export_backup(session) == original
 
 
-def test_cli_export_and_import(seeded_runtime: Runtime, tmp_path: Path,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_export_and_import(
+    seeded_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path, url = tmp_path / "catalogue.json", f"sqlite:///{tmp_path / 'restored.db'}"
     monkeypatch.setenv("DICTIONARY_PATH", str(tmp_path / "dict.txt"))
     exported = run_cli(monkeypatch, seeded_runtime.settings.database_url, "export-json", str(path))

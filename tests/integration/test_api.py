@@ -40,12 +40,19 @@ def test_one_measure_with_version(client: TestClient) -> None:
     assert body["units"][0] == "区科委" and body["version"] == 1
 
 
-@pytest.mark.parametrize(("url", "status"), [
-    ("/api/measures?limit=0", 422), ("/api/measures?limit=abc", 422),
-    ("/api/measures?document_id=-1", 422), ("/api/measures?unit=不存在的局", 404),
-    ("/api/measures?category=不存在", 404), ("/api/measures?document_id=42", 404),
-    ("/api/measures/1/999", 404), ("/api/measures/1/abc", 422),
-])
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/measures?limit=0", 422),
+        ("/api/measures?limit=abc", 422),
+        ("/api/measures?document_id=-1", 422),
+        ("/api/measures?unit=不存在的局", 404),
+        ("/api/measures?category=不存在", 404),
+        ("/api/measures?document_id=42", 404),
+        ("/api/measures/1/999", 404),
+        ("/api/measures/1/abc", 422),
+    ],
+)
 def test_bad_parameters_get_a_clear_4xx(client: TestClient, url: str, status: int) -> None:
     response = client.get(url)
     assert response.status_code == status and response.json()["detail"]
@@ -77,8 +84,11 @@ def test_database_down_answers_503(tmp_path) -> None:  # type: ignore[no-untyped
     from policy_db.config import Settings
     from policy_db.runtime import build_runtime
 
-    broken = build_runtime(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
-                                    dictionary_path=tmp_path / "d.txt"))
+    broken = build_runtime(
+        Settings(
+            database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", dictionary_path=tmp_path / "d.txt"
+        )
+    )
     app = build_app(broken, prepare=False)
     app.state.runtime = broken
     client = TestClient(app, raise_server_exceptions=False)  # no lifespan: the database is down

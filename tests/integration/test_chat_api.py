@@ -40,24 +40,33 @@ def test_a_retried_message_is_answered_once(client: TestClient) -> None:
     assert [m["role"] for m in history] == ["user", "bot"] and history[0]["text"] == "留抵退税"
 
 
-@pytest.mark.parametrize("body", [
-    {"sender": SENDER, "message": "", "client_id": "a"},
-    {"sender": SENDER, "message": "   ", "client_id": "b"},
-    {"sender": SENDER, "message": "好" * 10_000, "client_id": "c"},
-    {"sender": "x", "message": "你好", "client_id": "d"},
-    {"sender": "bad sender with spaces", "message": "你好", "client_id": "e"},
-    {"sender": SENDER, "message": "你好"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sender": SENDER, "message": "", "client_id": "a"},
+        {"sender": SENDER, "message": "   ", "client_id": "b"},
+        {"sender": SENDER, "message": "好" * 10_000, "client_id": "c"},
+        {"sender": "x", "message": "你好", "client_id": "d"},
+        {"sender": "bad sender with spaces", "message": "你好", "client_id": "e"},
+        {"sender": SENDER, "message": "你好"},
+    ],
+)
 def test_bad_messages_get_a_clear_422(client: TestClient, body: dict[str, str]) -> None:
     response = client.post("/api/chat", json=body)
     assert response.status_code == 422 and response.json()["detail"]
 
 
 def test_malformed_json_and_wrong_content_type(client: TestClient) -> None:
-    assert client.post("/api/chat", content=b"{not json", headers={"Content-Type": "application/json"}
-                       ).status_code == 422
-    assert client.post("/api/chat", content=b"sender=a", headers={"Content-Type": "text/plain"}
-                       ).status_code == 422
+    assert (
+        client.post(
+            "/api/chat", content=b"{not json", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post("/api/chat", content=b"sender=a", headers={"Content-Type": "text/plain"}).status_code
+        == 422
+    )
 
 
 def test_history_of_unknown_sender_is_empty_and_bad_sender_rejected(client: TestClient) -> None:

@@ -51,8 +51,9 @@ def test_a_new_version_updates_in_place_and_keeps_identities(runtime: Runtime) -
     with runtime.database.session() as session:
         old_id = get_measure(session, document_id=1, number=25).id
     reordered = "(责任单位:区房管局、区规划资源局、区税务局)"
-    new_text = (SEED.replace("留抵退税等优惠政策", "留抵退税、研发费用加计扣除等优惠政策")
-                .replace("(责任单位:区规划资源局、区税务局、区房管局)", reordered))
+    new_text = SEED.replace("留抵退税等优惠政策", "留抵退税、研发费用加计扣除等优惠政策").replace(
+        "(责任单位:区规划资源局、区税务局、区房管局)", reordered
+    )
     new_text = new_text[: new_text.index("100.参照")]
     with runtime.database.session() as session:
         report = ingest_document(session, parse_document(new_text), slug=SLUG, source_text=new_text)
@@ -87,26 +88,48 @@ def test_a_malformed_document_writes_nothing(runtime: Runtime) -> None:
 
 def test_cli_dry_run_previews_without_writing(runtime: Runtime, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "new-plan.txt"
-    path.write_text("新的行动方案\n一、办事\n(一)线上服务。具体措施:\n1.推进网办。(责任单位:区府办、区科委)\n",
-                    encoding="utf-8")
-    env = {"DATABASE_URL": runtime.settings.database_url, "PATH": "/usr/bin:/bin",
-           "DICTIONARY_PATH": str(tmp_path / "dict.txt")}
-    dry = subprocess.run([sys.executable, "-m", "app.cli", "import", str(path), "--dry-run"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    path.write_text(
+        "新的行动方案\n一、办事\n(一)线上服务。具体措施:\n1.推进网办。(责任单位:区府办、区科委)\n",
+        encoding="utf-8",
+    )
+    env = {
+        "DATABASE_URL": runtime.settings.database_url,
+        "PATH": "/usr/bin:/bin",
+        "DICTIONARY_PATH": str(tmp_path / "dict.txt"),
+    }
+    dry = subprocess.run(
+        [sys.executable, "-m", "app.cli", "import", str(path), "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert dry.returncode == 0, dry.stderr
     assert "dry run" in dry.stdout and count(runtime, PolicyDocument) == 1
-    real = subprocess.run([sys.executable, "-m", "app.cli", "import", str(path)],
-                          capture_output=True, text=True, env=env, timeout=120)
+    real = subprocess.run(
+        [sys.executable, "-m", "app.cli", "import", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert real.returncode == 0, real.stderr
     assert count(runtime, PolicyDocument) == 2
 
 
 def test_cli_rejects_a_malformed_file_naming_the_line(runtime: Runtime, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.txt"
-    path.write_text("一、办事\n(一)线上服务。具体措施:\n1.推进网办。(责任单位:区府办)\n3.跳号了。(责任单位:区府办)\n",
-                    encoding="utf-8")
+    path.write_text(
+        "一、办事\n(一)线上服务。具体措施:\n1.推进网办。(责任单位:区府办)\n3.跳号了。(责任单位:区府办)\n",
+        encoding="utf-8",
+    )
     env = {"DATABASE_URL": runtime.settings.database_url, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "app.cli", "import", str(path)],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "import", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 1 and "第4行" in result.stdout
     assert count(runtime, PolicyDocument) == 1

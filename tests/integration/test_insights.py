@@ -19,16 +19,31 @@ NOW = dt.datetime.now(dt.timezone.utc)
 RECENT = dt.timedelta(minutes=5)
 
 
-def ask(runtime: Runtime, *, sender: str, text: str, outcome: str = "answered", intent: str = "",
-        measures: list[str] | None = None, ago: dt.timedelta = RECENT) -> None:
+def ask(
+    runtime: Runtime,
+    *,
+    sender: str,
+    text: str,
+    outcome: str = "answered",
+    intent: str = "",
+    measures: list[str] | None = None,
+    ago: dt.timedelta = RECENT,
+) -> None:
     """Store a question as the bot logs it, asked `ago` before now."""
     with runtime.database.session() as session:
-        session.add(QuestionLog(sender_id=sender, text=text, outcome=outcome, intent=intent,
-                                measures=measures or [], created_at=NOW - ago))
+        session.add(
+            QuestionLog(
+                sender_id=sender,
+                text=text,
+                outcome=outcome,
+                intent=intent,
+                measures=measures or [],
+                created_at=NOW - ago,
+            )
+        )
 
 
-def rate(runtime: Runtime, *, sender: str, rating: str, topic: str = "",
-         ago: dt.timedelta = RECENT) -> None:
+def rate(runtime: Runtime, *, sender: str, rating: str, topic: str = "", ago: dt.timedelta = RECENT) -> None:
     """Store a rating given `ago` before now."""
     with runtime.database.session() as session:
         session.add(Rating(sender_id=sender, rating=rating, topic=topic, created_at=NOW - ago))
@@ -55,8 +70,10 @@ def history(runtime: Runtime) -> None:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminApi]:
     """One seeded database per backend with the question history above."""
-    with seeded_runtime_of(str(request.param), tmp_path_factory.mktemp("insights")) as runtime, \
-            admin_api(runtime) as admin:
+    with (
+        seeded_runtime_of(str(request.param), tmp_path_factory.mktemp("insights")) as runtime,
+        admin_api(runtime) as admin,
+    ):
         history(runtime)
         yield admin
 
@@ -89,7 +106,10 @@ def test_counts_per_day_in_shanghai_time(api: AdminApi) -> None:
 def test_top_topics_and_measures(api: AdminApi) -> None:
     body = report(api)
     assert [(t["topic"], t["label"], t["questions"]) for t in body["top_topics"]] == [
-        ("topic_tax", "纳税办税", 2), ("nlu_fallback", "未能识别", 1), ("topic_opening", "企业开办与注销", 1)]
+        ("topic_tax", "纳税办税", 2),
+        ("nlu_fallback", "未能识别", 1),
+        ("topic_opening", "企业开办与注销", 1),
+    ]
     top = body["top_measures"]
     assert [(m["key"], m["questions"]) for m in top] == [("1:25", 2), ("1:19", 1), ("1:23", 1)]
     assert top[0]["title"] == api.measure(25)["title"] and top[0]["number"] == 25
@@ -106,8 +126,7 @@ def test_unmatched_questions_are_grouped_most_frequent_first(api: AdminApi) -> N
 
 def test_an_unmatched_question_added_as_example_is_marked(api: AdminApi) -> None:
     question = report(api)["unmatched"][0]["text"]
-    added = api.client.post("/api/admin/measures/1/38/examples", json={"text": question},
-                            headers=api.admin)
+    added = api.client.post("/api/admin/measures/1/38/examples", json={"text": question}, headers=api.admin)
     assert added.status_code == 201, added.text
     marked = {q["text"]: q["example_of"] for q in report(api)["unmatched"]}
     assert marked[question] == ["1:38"]
@@ -121,8 +140,10 @@ def test_ratings_per_day_and_per_topic(api: AdminApi) -> None:
     assert body["totals"]["ratings"] == {"满意": 1, "一般": 1, "不满意": 1}
     assert body["totals"]["satisfaction"] == pytest.approx(1 / 3, abs=1e-3)
     by_topic = {t["topic"]: (t["label"], t["ratings"]) for t in body["ratings_by_topic"]}
-    assert by_topic == {"topic_tax": ("纳税办税", {"满意": 1, "一般": 1, "不满意": 0}),
-                        "topic_opening": ("企业开办与注销", {"满意": 0, "一般": 0, "不满意": 1})}
+    assert by_topic == {
+        "topic_tax": ("纳税办税", {"满意": 1, "一般": 1, "不满意": 0}),
+        "topic_opening": ("企业开办与注销", {"满意": 0, "一般": 0, "不满意": 1}),
+    }
 
 
 def test_csv_has_every_table_with_chinese_headers(api: AdminApi) -> None:

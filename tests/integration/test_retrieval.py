@@ -56,7 +56,8 @@ def test_unrelated_questions_are_declined_with_nothing_shown(shared_runtime: Run
 
 
 def test_a_matter_the_plan_is_silent_on_is_routed_to_the_unit_whose_remit_it_is(
-        shared_runtime: Runtime) -> None:
+    shared_runtime: Runtime,
+) -> None:
     result = shared_runtime.search.search("我想咨询下社保缴费基数")
     assert result.outcome == "remit" and result.measures == []
     assert result.route is not None and result.route.unit == "区人社局"
@@ -71,28 +72,39 @@ def test_score_is_one_calibrated_probability_in_every_path(shared_runtime: Runti
 
 
 def test_a_restart_loads_stored_vectors_and_an_edit_embeds_only_the_changed_text(
-        runtime: Runtime, tmp_path: Path) -> None:
+    runtime: Runtime, tmp_path: Path
+) -> None:
     runtime.search.index()
     assert runtime.search.vectors is not None and runtime.search.vectors.embedded > 100
-    restarted = PolicySearch(runtime.database, topics=runtime.search.topics,
-                             embedder=runtime.search.vectors.embedder,
-                             calibration=runtime.search.calibration)
+    restarted = PolicySearch(
+        runtime.database,
+        topics=runtime.search.topics,
+        embedder=runtime.search.vectors.embedder,
+        calibration=runtime.search.calibration,
+    )
     restarted.index()
     assert restarted.vectors is not None
     assert restarted.vectors.embedded == 0 and restarted.vectors.loaded > 100
     question = "无人机航拍要报备吗"
     assert 12 not in [m.number for m in restarted.search(question).measures[:1]]
     with runtime.database.session() as session:
-        edit_measure(session, actor=ADMIN_ACTOR, document_id=1, number=12, expected_version=1,
-                     edit=MeasureEdit(text="企业使用无人机航拍、低空飞行，可在一网通办在线报备，当天办结。"))
+        edit_measure(
+            session,
+            actor=ADMIN_ACTOR,
+            document_id=1,
+            number=12,
+            expected_version=1,
+            edit=MeasureEdit(text="企业使用无人机航拍、低空飞行，可在一网通办在线报备，当天办结。"),
+        )
     found = restarted.search(question)
     assert restarted.vectors.embedded == 1  # the edited passage, nothing else
     assert found.measures and found.measures[0].number == 12
 
 
 def test_without_an_embedding_model_the_lexical_matcher_still_answers(shared_runtime: Runtime) -> None:
-    lexical_only = PolicySearch(shared_runtime.database, topics=shared_runtime.search.topics,
-                                embedder=None, calibration=None)
+    lexical_only = PolicySearch(
+        shared_runtime.database, topics=shared_runtime.search.topics, embedder=None, calibration=None
+    )
     assert lexical_only.vectors is None
     found = lexical_only.search("留抵退税能退吗")
     assert found.outcome == "answer" and found.measures[0].number == 25

@@ -30,8 +30,7 @@ from policy_db.runtime import Runtime
 from tests.conftest import database_urls, make_runtime
 
 REPLACES_CATALOGUE = "POST /api/admin/import"
-EXAMPLES = settings(max_examples=20, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+EXAMPLES = settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +60,14 @@ def admin_headers(runtime: Runtime) -> dict[str, str]:
 
 
 def operation_labels(*, signed_in: bool = False) -> list[str]:
-    """"METHOD /path" of every operation in the app's schema (only /api/admin|staff if signed_in)."""
+    """ "METHOD /path" of every operation in the app's schema (only /api/admin|staff if signed_in)."""
     paths = server.app.openapi()["paths"]
-    labels = [f"{method.upper()} {path}" for path, methods in paths.items() for method in methods
-              if not signed_in or path.startswith(("/api/admin/", "/api/staff/"))]
+    labels = [
+        f"{method.upper()} {path}"
+        for path, methods in paths.items()
+        for method in methods
+        if not signed_in or path.startswith(("/api/admin/", "/api/staff/"))
+    ]
     # An admin import may replace the whole catalogue with generated data: run it last, so the
     # other operations meet the seeded measures.
     return sorted(labels, key=lambda label: label == REPLACES_CATALOGUE)
@@ -84,13 +87,18 @@ def aim_at_real_records(case: schemathesis.Case, runtime: Runtime, number: int) 
     if "number" in params:
         params["number"] = number
         with runtime.database.session() as session:
-            version = session.scalar(select(Measure.version).where(
-                Measure.document_id == 1, Measure.number == number))
+            version = session.scalar(
+                select(Measure.version).where(Measure.document_id == 1, Measure.number == number)
+            )
         case.headers = {**(case.headers or {}), "If-Match": str(version or 1)}
 
 
-def run_examples(api_schema: schemathesis.BaseSchema, runtime: Runtime, label: str,
-                 headers: Callable[[], dict[str, str]] | None = None) -> None:
+def run_examples(
+    api_schema: schemathesis.BaseSchema,
+    runtime: Runtime,
+    label: str,
+    headers: Callable[[], dict[str, str]] | None = None,
+) -> None:
     """Generate EXAMPLES requests for one operation; each must not be answered with a 5xx."""
     operation = api_schema.find_operation_by_label(label)
     assert operation is not None, label
@@ -107,22 +115,26 @@ def run_examples(api_schema: schemathesis.BaseSchema, runtime: Runtime, label: s
 
 
 @pytest.mark.parametrize("label", operation_labels())
-def test_no_server_error_without_a_token(api_schema: schemathesis.BaseSchema, api_runtime: Runtime,
-                                         label: str) -> None:
+def test_no_server_error_without_a_token(
+    api_schema: schemathesis.BaseSchema, api_runtime: Runtime, label: str
+) -> None:
     run_examples(api_schema, api_runtime, label)
 
 
 @pytest.mark.parametrize("label", operation_labels(signed_in=True))
-def test_no_server_error_with_an_admin_token(api_schema: schemathesis.BaseSchema, api_runtime: Runtime,
-                                             label: str) -> None:
+def test_no_server_error_with_an_admin_token(
+    api_schema: schemathesis.BaseSchema, api_runtime: Runtime, label: str
+) -> None:
     run_examples(api_schema, api_runtime, label, lambda: admin_headers(api_runtime))
 
 
 def test_every_operation_is_covered(api_schema: schemathesis.BaseSchema) -> None:
     labels = {op.ok().label for op in api_schema.get_all_operations()}
     assert labels == set(operation_labels()) and len(labels) > 30
-    assert set(operation_labels(signed_in=True)) >= {"PATCH /api/admin/measures/{document_id}/{number}",
-                                                    "POST /api/admin/documents/upload"}
+    assert set(operation_labels(signed_in=True)) >= {
+        "PATCH /api/admin/measures/{document_id}/{number}",
+        "POST /api/admin/documents/upload",
+    }
 
 
 def test_control_characters_in_data_do_not_break_the_spreadsheet_export(tmp_path: Path) -> None:
@@ -131,12 +143,16 @@ def test_control_characters_in_data_do_not_break_the_spreadsheet_export(tmp_path
     client = TestClient(build_app(runtime, prepare=False))
     with client:
         admin = admin_headers(runtime)
-        created = client.post("/api/admin/units", headers=admin,
-                              json={"name": "测试\x1b单位", "aliases": ["控制\x07字符"]})
+        created = client.post(
+            "/api/admin/units", headers=admin, json={"name": "测试\x1b单位", "aliases": ["控制\x07字符"]}
+        )
         assert created.status_code in (201, 422), created.text
         version = client.get("/api/measures/1/7").json()["version"]
-        edited = client.patch("/api/admin/measures/1/7", json={"text": "含控制字符\x1b[31m的措施\x00文字"},
-                              headers={**admin, "If-Match": str(version)})
+        edited = client.patch(
+            "/api/admin/measures/1/7",
+            json={"text": "含控制字符\x1b[31m的措施\x00文字"},
+            headers={**admin, "If-Match": str(version)},
+        )
         assert edited.status_code in (200, 422), edited.text
         export = client.get("/api/staff/measures.xlsx", headers=admin)
     runtime.database.dispose()
@@ -156,16 +172,23 @@ def postgres_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(("method", "path", "params", "body"), [
-    ("PATCH", "/api/admin/measures/1/7", None, {"text": "含\x00字符"}),
-    ("GET", "/api/admin/audit", {"actor": "a\x00b"}, None),
-    ("GET", "/api/measures", {"category": "类\x00别"}, None),
-    ("GET", "/api/measures/1/9223372036854775808", None, None),
-    ("DELETE", "/api/admin/synonyms/9223372036854775808", None, None),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body"),
+    [
+        ("PATCH", "/api/admin/measures/1/7", None, {"text": "含\x00字符"}),
+        ("GET", "/api/admin/audit", {"actor": "a\x00b"}, None),
+        ("GET", "/api/measures", {"category": "类\x00别"}, None),
+        ("GET", "/api/measures/1/9223372036854775808", None, None),
+        ("DELETE", "/api/admin/synonyms/9223372036854775808", None, None),
+    ],
+)
 def test_values_postgresql_cannot_store_are_a_clear_422(
-        postgres_client: tuple[TestClient, Runtime], method: str, path: str,
-        params: dict[str, str] | None, body: dict[str, str] | None) -> None:
+    postgres_client: tuple[TestClient, Runtime],
+    method: str,
+    path: str,
+    params: dict[str, str] | None,
+    body: dict[str, str] | None,
+) -> None:
     """Found by this run's ids and strings: NUL characters and 65-bit ids were a 500 on PostgreSQL."""
     client, runtime = postgres_client
     headers = {**admin_headers(runtime), "If-Match": "1"}

@@ -21,23 +21,28 @@ def test_vat_refund_finds_measure_25_with_its_unit(shared_runtime: Runtime) -> N
     assert 0 < first.score <= 1
 
 
-@pytest.mark.parametrize(("question", "category"), [
-    ("开公司要跑几个部门", "简化企业开办和注销流程"),
-    ("公司不干了怎么关掉", "简化企业开办和注销流程"),
-    ("想找银行贷款有什么渠道", "推进企业融资服务"),
-    ("报税能不能在网上弄", "改善企业纳税环境"),
-    ("房产证过户要跑几次", "落实财产登记“全网通”改革"),
-    ("我们的产品被人山寨了怎么办", "加强知识产权创造、保护和运用"),
-])
-def test_colloquial_words_reach_the_right_category(seeded_runtime: Runtime, question: str,
-                                                   category: str) -> None:
+@pytest.mark.parametrize(
+    ("question", "category"),
+    [
+        ("开公司要跑几个部门", "简化企业开办和注销流程"),
+        ("公司不干了怎么关掉", "简化企业开办和注销流程"),
+        ("想找银行贷款有什么渠道", "推进企业融资服务"),
+        ("报税能不能在网上弄", "改善企业纳税环境"),
+        ("房产证过户要跑几次", "落实财产登记“全网通”改革"),
+        ("我们的产品被人山寨了怎么办", "加强知识产权创造、保护和运用"),
+    ],
+)
+def test_colloquial_words_reach_the_right_category(
+    seeded_runtime: Runtime, question: str, category: str
+) -> None:
     first = top(seeded_runtime, question)
     assert first is not None, question
     assert first.category == category
 
 
-@pytest.mark.parametrize("question", ["今天天气怎么样", "给我推荐个好吃的火锅店", "比特币能涨吗",
-                                      "周末去哪玩", "asdfgh", "？？？"])
+@pytest.mark.parametrize(
+    "question", ["今天天气怎么样", "给我推荐个好吃的火锅店", "比特币能涨吗", "周末去哪玩", "asdfgh", "？？？"]
+)
 def test_questions_the_plan_does_not_cover_get_no_measures(seeded_runtime: Runtime, question: str) -> None:
     assert seeded_runtime.search.search(question).measures == []
 
@@ -83,8 +88,10 @@ def test_index_follows_data_changes_without_restart(runtime: Runtime) -> None:
 
 
 def test_exported_dictionary_has_units_and_plan_terms(shared_runtime: Runtime) -> None:
-    words = {line.split()[0] for line in
-             shared_runtime.settings.dictionary_path.read_text(encoding="utf-8").splitlines()}
+    words = {
+        line.split()[0]
+        for line in shared_runtime.settings.dictionary_path.read_text(encoding="utf-8").splitlines()
+    }
     assert {"区市场监管局", "一网通办", "高效办成一件事", "批次贷", "税务局"} <= words
 
 

@@ -20,8 +20,10 @@ EXPORTS = ["/api/staff/measures.csv", "/api/staff/measures.xlsx", "/api/staff/me
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminApi]:
     """One seeded database per backend, only read by these tests."""
-    with seeded_runtime_of(str(request.param), tmp_path_factory.mktemp("export")) as runtime, \
-            admin_api(runtime) as admin:
+    with (
+        seeded_runtime_of(str(request.param), tmp_path_factory.mktemp("export")) as runtime,
+        admin_api(runtime) as admin,
+    ):
         yield admin
 
 
@@ -62,8 +64,9 @@ def test_csv_has_the_search_results_in_ranked_order(api: AdminApi) -> None:
 
 def test_csv_of_a_unit_lists_every_unit_in_order(api: AdminApi) -> None:
     total = api.client.get("/api/measures", params={"unit": "税务局"}).json()["total"]
-    header, *rows = csv_rows(api.client.get("/api/staff/measures.csv", params={"unit": "税务局"},
-                                            headers=api.staff).content)
+    header, *rows = csv_rows(
+        api.client.get("/api/staff/measures.csv", params={"unit": "税务局"}, headers=api.staff).content
+    )
     assert len(rows) == total > 3
     units = [row[header.index("责任单位")].split("、") for row in rows]
     assert all("区税务局" in names for names in units)
@@ -73,10 +76,12 @@ def test_csv_of_a_unit_lists_every_unit_in_order(api: AdminApi) -> None:
 
 def test_xlsx_opens_and_has_the_rows(api: AdminApi) -> None:
     measures = api.client.get("/api/measures", params={"category": "改善企业纳税环境", "limit": 100}).json()
-    response = api.client.get("/api/staff/measures.xlsx", params={"category": "改善企业纳税环境"},
-                              headers=api.admin)
+    response = api.client.get(
+        "/api/staff/measures.xlsx", params={"category": "改善企业纳税环境"}, headers=api.admin
+    )
     assert response.headers["content-type"] == (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     header, *rows = sheet_rows(response.content)
     assert list(header) == HEADER
     assert [(row[1], row[2]) for row in rows] == [(m["number"], m["title"]) for m in measures["items"]]
@@ -95,30 +100,41 @@ def test_the_section_filter_keeps_only_that_section(api: AdminApi) -> None:
     categories = api.client.get("/api/categories").json()
     section = categories[-1]["section"]
     expected = sorted(n for c in categories if c["section"] == section for n in c["measures"])
-    response = api.client.get("/api/staff/measures", params={"section": section, "limit": 100},
-                              headers=api.staff).json()
+    response = api.client.get(
+        "/api/staff/measures", params={"section": section, "limit": 100}, headers=api.staff
+    ).json()
     assert sorted(m["number"] for m in response["items"]) == expected
     assert response["total"] == len(expected) and all(m["section"] == section for m in response["items"])
-    page = api.client.get("/api/staff/measures", params={"section": section, "limit": 2, "offset": 2},
-                          headers=api.staff).json()
+    page = api.client.get(
+        "/api/staff/measures", params={"section": section, "limit": 2, "offset": 2}, headers=api.staff
+    ).json()
     assert [m["number"] for m in page["items"]] == expected[2:4] and page["total"] == len(expected)
-    searched = api.client.get("/api/staff/measures", params={"section": section, "q": "知识产权"},
-                              headers=api.staff).json()
+    searched = api.client.get(
+        "/api/staff/measures", params={"section": section, "q": "知识产权"}, headers=api.staff
+    ).json()
     assert searched["terms"] and all(m["section"] == section for m in searched["items"])
 
 
-@pytest.mark.parametrize(("params", "status"), [
-    ({"section": "没有这一章"}, 404), ({"unit": "不存在的局"}, 404), ({"category": "没有这类"}, 404),
-    ({"document_id": 0}, 422), ({"limit": 0}, 422), ({"limit": 10_001}, 422)])
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"section": "没有这一章"}, 404),
+        ({"unit": "不存在的局"}, 404),
+        ({"category": "没有这类"}, 404),
+        ({"document_id": 0}, 422),
+        ({"limit": 0}, 422),
+        ({"limit": 10_001}, 422),
+    ],
+)
 def test_bad_filters_are_refused(api: AdminApi, params: dict[str, object], status: int) -> None:
     response = api.client.get("/api/staff/measures.csv", params=params, headers=api.staff)
     assert response.status_code == status, response.text
 
 
 def test_cells_that_look_like_formulas_stay_text() -> None:
-    rows = [["=HYPERLINK(\"http://x\")"], ["-1+1"], ["正常文字"]]
+    rows = [['=HYPERLINK("http://x")'], ["-1+1"], ["正常文字"]]
     response = csv_response(["问题"], rows, filename="x.csv")
-    assert csv_rows(response.body)[1:] == [["'=HYPERLINK(\"http://x\")"], ["'-1+1"], ["正常文字"]]
+    assert csv_rows(response.body)[1:] == [['\'=HYPERLINK("http://x")'], ["'-1+1"], ["正常文字"]]
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("表", [("问题", 10)], [["=1+1"], [3]])))
     cell = workbook.active["A2"]
     assert cell.value == "=1+1" and cell.data_type == "s"

@@ -26,8 +26,7 @@ VOCABULARY = 4  # feature 0: "tax" words, 1: "loan" words, 2: "weather" words, 3
 
 
 def message(active: list[int], intent: str | None = None) -> Message:
-    row = scipy.sparse.csr_matrix(([1.0] * len(active), ([0] * len(active), active)),
-                                  shape=(1, VOCABULARY))
+    row = scipy.sparse.csr_matrix(([1.0] * len(active), ([0] * len(active), active)), shape=(1, VOCABULARY))
     data = {TEXT: "x"} | ({INTENT: intent} if intent else {})
     msg = Message(data=data)
     msg.add_features(Features(row, FEATURE_TYPE_SENTENCE, TEXT, "CountVectorsFeaturizer"))
@@ -39,16 +38,18 @@ def trained(intents: dict[str, int], config: dict[str, object], storage: Path) -
     resource = Resource("linear")
     context = ExecutionContext(GraphSchema({}), node_name="linear")
     examples = [message([feature, 3], intent) for intent, feature in intents.items() for _ in range(5)]
-    LinearIntentClassifier.create(config, model_storage, resource, context).train(
-        TrainingData(examples))
+    LinearIntentClassifier.create(config, model_storage, resource, context).train(TrainingData(examples))
     loaded = LinearIntentClassifier.load(config, model_storage, resource, context)
     plain = message([0, 3])
     earlier = message([0, 3])
     earlier.set(INTENT_RANKING_KEY, [{"name": "weather", "confidence": 0.9}])
     loaded.process([plain, earlier])
-    return {"plain": plain.get(INTENT), "ranking": plain.get(INTENT_RANKING_KEY),
-            "blended": earlier.get(INTENT_RANKING_KEY),
-            "stored": sorted(p.name for p in storage.rglob("*") if p.is_file())}
+    return {
+        "plain": plain.get(INTENT),
+        "ranking": plain.get(INTENT_RANKING_KEY),
+        "blended": earlier.get(INTENT_RANKING_KEY),
+        "stored": sorted(p.name for p in storage.rglob("*") if p.is_file()),
+    }
 
 
 def main() -> None:

@@ -33,8 +33,11 @@ def starts(name: str, prefixes: tuple[str, ...]) -> bool:
 
 @pytest.mark.parametrize("path", modules("policy_db"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_data_layer_knows_no_http_no_web_app_no_dialogue_no_channel(path: Path) -> None:
-    bad = {name for name in imports_of(path)
-           if starts(name, HTTP_MODULES) or starts(name, ("app", "actions", "channels", "rasa_sdk", "rasa"))}
+    bad = {
+        name
+        for name in imports_of(path)
+        if starts(name, HTTP_MODULES) or starts(name, ("app", "actions", "channels", "rasa_sdk", "rasa"))
+    }
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
@@ -56,6 +59,10 @@ def test_actions_and_channels_do_not_reach_into_the_web_app(package: str) -> Non
 
 
 def test_there_is_one_asgi_entry_point() -> None:
-    apps = [path.relative_to(ROOT) for package in ("policy_db", "app", "actions", "channels", "tools")
-            for path in modules(package) if "FastAPI(" in path.read_text(encoding="utf-8")]
+    apps = [
+        path.relative_to(ROOT)
+        for package in ("policy_db", "app", "actions", "channels", "tools")
+        for path in modules(package)
+        if "FastAPI(" in path.read_text(encoding="utf-8")
+    ]
     assert apps == [Path("app/main.py")]

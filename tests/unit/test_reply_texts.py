@@ -21,8 +21,11 @@ TEXTS_MODULE = ROOT / "channels" / "texts.py"
 def string_constants(path: Path) -> list[tuple[int, str]]:
     """Every string literal of a module, with its line (f-string parts included)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
 
 
 def domain_responses() -> dict[str, list[dict[str, object]]]:
@@ -35,8 +38,11 @@ def test_no_module_but_the_texts_module_spells_out_a_fixed_reply() -> None:
         for path in sorted((ROOT / package).rglob("*.py")):
             if path == TEXTS_MODULE:
                 continue
-            offenders += [f"{path.relative_to(ROOT)}:{line}: {text}" for line, text in string_constants(path)
-                          if any(marker in text for marker in MARKERS)]
+            offenders += [
+                f"{path.relative_to(ROOT)}:{line}: {text}"
+                for line, text in string_constants(path)
+                if any(marker in text for marker in MARKERS)
+            ]
     assert not offenders, "\n".join(offenders)
 
 
@@ -57,7 +63,14 @@ def test_every_response_an_action_sends_exists_in_the_domain() -> None:
 
 def test_replies_that_offer_help_name_the_contact_from_the_database() -> None:
     # {contact} is filled with the service center's line from seeds/units.yml: never a second copy.
-    for name in ("utter_no_match", "utter_out_of_scope", "utter_policy_db_unavailable", "utter_remit",
-                 "utter_handoff", "utter_no_more_measures", "utter_profile_no_match"):
+    for name in (
+        "utter_no_match",
+        "utter_out_of_scope",
+        "utter_policy_db_unavailable",
+        "utter_remit",
+        "utter_handoff",
+        "utter_no_more_measures",
+        "utter_profile_no_match",
+    ):
         text = str(domain_responses()[name][0]["text"])
         assert "{contact}" in text and "12345" not in text, name

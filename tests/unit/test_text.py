@@ -5,18 +5,35 @@ import pytest
 from policy_db.text import find_measure_number, normalize, parse_chinese_number
 
 
-@pytest.mark.parametrize(("text", "number"), [
-    ("十二", 12), ("二十", 20), ("二十三", 23), ("一百", 100), ("九十九", 99), ("两", 2),
-    ("一百零五", 105), ("7", 7), ("十", 10),
-])
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("十二", 12),
+        ("二十", 20),
+        ("二十三", 23),
+        ("一百", 100),
+        ("九十九", 99),
+        ("两", 2),
+        ("一百零五", 105),
+        ("7", 7),
+        ("十", 10),
+    ],
+)
 def test_chinese_numerals(text: str, number: int) -> None:
     assert parse_chinese_number(text) == number
 
 
-@pytest.mark.parametrize(("question", "number"), [
-    ("第12条", 12), ("第十二条是什么", 12), ("12条讲的啥", 12), ("看下第７７条", 77),
-    ("第 3 项", 3), ("请问第一百条", 100),
-])
+@pytest.mark.parametrize(
+    ("question", "number"),
+    [
+        ("第12条", 12),
+        ("第十二条是什么", 12),
+        ("12条讲的啥", 12),
+        ("看下第７７条", 77),
+        ("第 3 项", 3),
+        ("请问第一百条", 100),
+    ],
+)
 def test_measure_number_questions(question: str, number: int) -> None:
     assert find_measure_number(question) == number
 

@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 POLICYBOT := $(VENV)/bin/policybot
 EVAL_FILE ?= ../shared/eval/dev.jsonl
 VIA ?= matcher
+PY_DIRS := policy_db app actions channels privacy rasa_plugins tools tests
 PIP_QUIET := 2>&1 | { grep -v "is ignored" || true; }
 
 .PHONY: setup run test test-fast compose-check eval nlu-eval bench lint train db admin-token clean
@@ -38,7 +39,7 @@ run: train
 	$(PY) tools/stack.py
 
 ## test: the whole suite (unit, SQLite + PostgreSQL, Redis, trained bot end to end)
-test: train compose-check
+test: lint train compose-check
 	scripts/ensure-services.sh
 	scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
@@ -74,8 +75,10 @@ bench: train
 	$(PY) tools/bench.py $(BENCH_ARGS)
 	$(PY) tools/load.py --start-stack $(LOAD_ARGS)
 
+## lint: ruff (rules and format) over the Python tree, mypy over the app-side packages (pyproject.toml)
 lint: setup
-	$(VENV)/bin/ruff check policy_db actions channels tests tools
+	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
 	$(VENV)/bin/mypy
 
 admin-token: db

@@ -6,6 +6,7 @@ import base64
 import binascii
 import logging
 from abc import ABCMeta, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -93,8 +94,8 @@ def record_question(
     runtime: Runtime,
     tracker: Tracker,
     outcome: str,
-    measures: list[MeasureView] = (),
-    top_score: float = 0.0,  # type: ignore[assignment]
+    measures: Sequence[MeasureView] = (),
+    top_score: float = 0.0,
     text: str | None = None,
 ) -> None:
     """Log the question (or `text`) and its outcome for the insights page; never fails the reply."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -27,6 +28,7 @@ from policy_db.catalogue import MeasureView, measure_key
 from policy_db.retrieval import RemitRoute
 from policy_db.runtime import Runtime
 from policy_db.text import parse_chinese_number
+from policy_db.topics import keywords_of
 
 PAGE = 3
 
@@ -35,7 +37,7 @@ def topic_query(runtime: Runtime, intent: str, text: str) -> str:
     """The words to search: the user's text, or a topic's label and keywords for a topic button."""
     if text.startswith("/") and intent in runtime.topics:
         topic = runtime.topics[intent]
-        return " ".join([str(topic.get("label", "")), *map(str, topic.get("keywords", []))])
+        return " ".join([str(topic.get("label", "")), *keywords_of(topic)])
     return text
 
 
@@ -82,8 +84,11 @@ def clarify_reply(
 
 
 def remit_reply(
-    dispatcher: CollectingDispatcher, runtime: Runtime, route: RemitRoute, candidates: list[MeasureView] = ()
-) -> None:  # type: ignore[assignment]
+    dispatcher: CollectingDispatcher,
+    runtime: Runtime,
+    route: RemitRoute,
+    candidates: Sequence[MeasureView] = (),
+) -> None:
     """No measure answers for sure, but the matter is a unit's remit: name the unit honestly.
 
     Measures that may still be related follow as quick replies (a click is logged like a clarify pick).
@@ -178,7 +183,7 @@ def _topics_of(runtime: Runtime, guesses: list[Any], topic: str | None) -> list[
     names = [topic] if topic else []
     for guess in guesses:
         for name, data in runtime.topics.items():
-            keywords = [str(k) for k in data.get("keywords", [])]  # type: ignore[union-attr]
+            keywords = keywords_of(data)
             if any(k in guess.measure.category for k in keywords) and name not in names:
                 names.append(name)
     return names

@@ -13,7 +13,8 @@ from policy_db.runtime import Runtime
 
 def get_runtime(request: Request) -> Runtime:
     """The runtime created by the app's lifespan."""
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -16,8 +16,10 @@ from openpyxl.styles import Font
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "UTF-8（带 BOM）CSV"}}
-XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "Excel 工作簿"}}
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "UTF-8（带 BOM）CSV"}
+}
+XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX: {}}, "description": "Excel 工作簿"}}
 
 
 def safe_cell(value: Any) -> Any:

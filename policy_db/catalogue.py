@@ -46,8 +46,13 @@ class MeasureView:
 class MeasureRef(Protocol):
     """Anything that names a measure: a loaded measure or its view."""
 
-    document_id: int
-    number: int
+    @property
+    def document_id(self) -> int:
+        """The document the measure belongs to."""
+
+    @property
+    def number(self) -> int:
+        """The measure's number in its document."""
 
 
 def measure_key(measure: MeasureRef) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -195,5 +196,5 @@ def _upsert_measure(
         report.unchanged.append(parsed.number)
 
 
-def _links(wanted: list[tuple[int, str]]) -> list[MeasureUnit]:
+def _links(wanted: Sequence[tuple[int, str]]) -> list[MeasureUnit]:
     return [MeasureUnit(unit_id=uid, position=i, role=role) for i, (uid, role) in enumerate(wanted)]

@@ -6,7 +6,7 @@ console reads the values and their Chinese labels from `GET /api/kinds`.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 UnitKind = Literal["district_department", "court", "street_town", "collective", "other"]
 UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
@@ -45,9 +45,10 @@ AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
 def labels() -> dict[str, dict[str, str]]:
     """Every vocabulary with its Chinese labels, in order (for the console)."""
-    return {
-        "unit_kinds": dict(UNIT_KIND_LABELS),
-        "unit_roles": dict(UNIT_ROLE_LABELS),
-        "statuses": dict(STATUS_LABELS),
-        "roles": dict(ROLE_LABELS),
+    tables: dict[str, dict[Any, str]] = {
+        "unit_kinds": UNIT_KIND_LABELS,
+        "unit_roles": UNIT_ROLE_LABELS,
+        "statuses": STATUS_LABELS,
+        "roles": ROLE_LABELS,
     }
+    return {name: {str(k): v for k, v in table.items()} for name, table in tables.items()}

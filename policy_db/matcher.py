@@ -159,11 +159,11 @@ class MatchIndex:
         return features
 
     def _weighted_terms(self, measure: IndexedMeasure) -> Counter[str]:
-        terms: Counter[str] = Counter()
+        terms: Counter[str] = Counter()  # weighted counts (floats: Counter adds them all the same)
         for name, text in measure.searchable.items():
             weight = FIELD_WEIGHTS[name]
             for term, count in self._features(text).items():
-                terms[term] += weight * count * (BIGRAM_WEIGHT if term[0] == "#" else 1.0)
+                terms[term] += weight * count * (BIGRAM_WEIGHT if term[0] == "#" else 1.0)  # type: ignore[assignment]
         return terms
 
     def _index_examples(self) -> None:
@@ -266,7 +266,7 @@ class MatchIndex:
 
     def _has(self, term: str, doc: int) -> bool:
         ids = self.post_ids[term]
-        return bool(len(ids) and ids[min(np.searchsorted(ids, doc), len(ids) - 1)] == doc)
+        return bool(len(ids) and ids[min(int(np.searchsorted(ids, doc)), len(ids) - 1)] == doc)
 
     def _coverage(self, query: QueryTerms) -> np.ndarray:
         """Per measure, the idf-weighted share of the question's words it explains."""

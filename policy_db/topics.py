@@ -18,4 +18,10 @@ def load_topics(seeds_dir: Path) -> dict[str, dict[str, object]]:
 
 def topic_keywords(topics: dict[str, dict[str, object]]) -> dict[str, list[str]]:
     """Topic → the keywords selecting its categories."""
-    return {name: [str(k) for k in t.get("keywords", [])] for name, t in topics.items()}  # type: ignore[union-attr]
+    return {name: keywords_of(t) for name, t in topics.items()}
+
+
+def keywords_of(topic: dict[str, object]) -> list[str]:
+    """A topic's keywords as strings (the YAML may hold numbers)."""
+    keywords = topic.get("keywords") or []
+    return [str(k) for k in keywords] if isinstance(keywords, list) else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import random
 import sys
 import tempfile
@@ -102,7 +103,7 @@ def bench_embedding(questions: list[str]) -> None:
         print("[embedding] EMBEDDING_MODEL=none: dense retrieval off")
         return
     embedder.embed(questions[:2], mode="query")
-    samples = [timed(lambda q=q: embedder.embed([q], mode="query")) for q in questions * 3]
+    samples = [timed(functools.partial(embedder.embed, [q], mode="query")) for q in questions * 3]
     p50, p95, _ = percentiles(samples)
     print(f"[embedding] {embedder.name}: query p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
@@ -135,7 +136,7 @@ def bench_search(url: str, label: str, synthetic: int, questions: list[str]) -> 
         bm25 = bm25_answer(runtime.search)
         theirs = evaluate(items, bm25)
         p50, p95, _ = percentiles(time_search(runtime, questions))
-        b_samples = [timed(lambda q=q: bm25(q)) for q in questions * 3]
+        b_samples = [timed(functools.partial(bm25, q)) for q in questions * 3]
         b50, b95, _ = percentiles(b_samples)
         print(
             f"[{label}] 100 measures: search p50 {p50:.2f} ms, p95 {p95:.2f} ms | "
@@ -151,7 +152,7 @@ def bench_search(url: str, label: str, synthetic: int, questions: list[str]) -> 
         index_builds(runtime, label, synthetic + 100)
         p50, p95, _ = percentiles(time_search(runtime, questions))
         bm25 = bm25_answer(runtime.search)
-        b_samples = [timed(lambda q=q: bm25(q)) for q in questions]
+        b_samples = [timed(functools.partial(bm25, q)) for q in questions]
         b50, b95, _ = percentiles(b_samples)
         print(
             f"[{label}] {synthetic + 100} measures: search p50 {p50:.2f} ms, "

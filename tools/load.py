@@ -128,7 +128,8 @@ async def session(
     while time.monotonic() < deadline:
         sender = f"load-{uuid.uuid4().hex[:16]}"
         results.conversations += 1
-        for message in conversation(rng, pool):
+        for first in conversation(rng, pool):
+            message: str | None = first
             while message and time.monotonic() < deadline:
                 replies = await ask(client, sender, message, results)
                 pause = rng.uniform(args.think_min, args.think_max)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from policy_db import cli
+from app import cli
 from policy_db.auth import issue_token
 from policy_db.config import get_settings
 from tests.integration.admin_support import BOOTSTRAP, AdminApi, admin_api, bearer, seeded_runtime_of

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from policy_db import cli
+from app import cli
 from policy_db.auth import Principal
 from policy_db.config import Settings, get_settings
 from policy_db.runtime import Runtime, build_runtime

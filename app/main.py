@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from app import console_pages
 from app.errors import install_error_handlers
 from app.routes import (
     admin_access,
@@ -34,8 +35,6 @@ from policy_db.config import get_settings
 from policy_db.runtime import Runtime, build_runtime, prepare_database
 
 WIDGET_DIR = Path(__file__).resolve().parent / "widget"
-CONSOLE_DIR = Path(__file__).resolve().parent / "console"
-CONSOLE_PAGES = {"/staff": "staff.html", "/admin": "admin.html", "/admin/insights": "insights.html"}
 ROUTERS = (
     public,
     admin_access,
@@ -85,9 +84,11 @@ def _mount_console(app: FastAPI) -> None:
     app.add_api_route(
         "/console-static/js/kinds.js", _kinds_module, methods=["GET", "HEAD"], include_in_schema=False
     )
-    app.mount("/console-static", StaticFiles(directory=CONSOLE_DIR), name="console")
-    for path, page in CONSOLE_PAGES.items():
-        app.add_api_route(path, _page(CONSOLE_DIR / page), methods=["GET", "HEAD"], include_in_schema=False)
+    app.mount("/console-static", StaticFiles(directory=console_pages.CONSOLE_DIR), name="console")
+    for path, page in console_pages.PAGES.items():
+        app.add_api_route(
+            path, _page(console_pages.render(page)), methods=["GET", "HEAD"], include_in_schema=False
+        )
 
 
 def _kinds_module() -> Response:
@@ -99,10 +100,10 @@ def _kinds_module() -> Response:
     return Response(body, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
-def _page(file: Path) -> Callable[[], FileResponse]:
-    def page() -> FileResponse:
+def _page(html: str) -> Callable[[], HTMLResponse]:
+    def page() -> HTMLResponse:
         # Always revalidate: a stale page could call an API that has changed since.
-        return FileResponse(file, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
     return page
 

@@ -77,11 +77,11 @@ def upload_document(
 def retire_document(document_id: int, admin: AdminDep, session: SessionDep) -> DocumentPublic:
     """Take a whole document out of the answers."""
     document = set_document_status(session, actor=admin, document_id=document_id, status=RETIRED)
-    return DocumentPublic.model_validate(document_state(session, document))
+    return document_state(session, document)
 
 
 @router.post("/documents/{document_id}/restore", response_model=DocumentPublic)
 def restore_document(document_id: int, admin: AdminDep, session: SessionDep) -> DocumentPublic:
     """Bring a retired document back into the answers."""
     document = set_document_status(session, actor=admin, document_id=document_id, status=ACTIVE)
-    return DocumentPublic.model_validate(document_state(session, document))
+    return document_state(session, document)

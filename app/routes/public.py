@@ -51,29 +51,29 @@ def search_measures(
 ) -> MeasureList:
     """Ranked search with the bot's matcher; without `q`, the filtered measures in order."""
     query = MeasureQuery(q=q, unit=unit, category=category, document_id=document_id)
-    return MeasureList.from_page(find_measures(runtime.search, session, query, limit=limit, offset=offset))
+    return find_measures(runtime.search, session, query, limit=limit, offset=offset)
 
 
 @router.get("/api/measures/{document_id}/{number}", response_model=MeasurePublic, tags=["measures"])
 def get_measure(document_id: int, number: int, session: SessionDep) -> MeasurePublic:
     """One measure (retired ones too), with its `version` for editing."""
     measure = catalogue.get_measure(session, document_id=document_id, number=number)
-    return MeasurePublic.model_validate(catalogue.measure_view(measure))
+    return catalogue.measure_view(measure)
 
 
 @router.get("/api/units", response_model=list[UnitPublic], tags=["catalogue"])
 def units(session: SessionDep) -> list[UnitPublic]:
     """Every responsible unit with aliases and measure numbers."""
-    return [UnitPublic.model_validate(u) for u in catalogue.list_units(session)]
+    return catalogue.list_units(session)
 
 
 @router.get("/api/categories", response_model=list[CategoryPublic], tags=["catalogue"])
 def categories(session: SessionDep) -> list[CategoryPublic]:
     """Every category with its section and measure numbers."""
-    return [CategoryPublic.model_validate(c) for c in catalogue.list_categories(session)]
+    return catalogue.list_categories(session)
 
 
 @router.get("/api/documents", response_model=list[DocumentPublic], tags=["catalogue"])
 def documents(session: SessionDep) -> list[DocumentPublic]:
     """Every policy document."""
-    return [DocumentPublic.model_validate(d) for d in catalogue.list_documents(session)]
+    return catalogue.list_documents(session)

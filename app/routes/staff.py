@@ -61,7 +61,7 @@ def staff_search(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> MeasureList:
     """Ranked search as GET /api/measures, with an extra `section` filter."""
-    return MeasureList.from_page(find_measures(runtime.search, session, query, limit=limit, offset=offset))
+    return find_measures(runtime.search, session, query, limit=limit, offset=offset)
 
 
 ExportLimit = Annotated[int, Query(ge=1, le=MAX_EXPORT, description="最多导出条数")]

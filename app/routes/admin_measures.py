@@ -16,8 +16,16 @@ from app.schemas.admin import ExampleCreate, ExamplePublic, MeasureCreate, Measu
 from app.schemas.public import MeasurePublic
 from app.security import AdminDep, AuthenticatedRoute, require_admin
 from policy_db import catalogue
+from policy_db.kinds import ACTIVE, RETIRED
 from policy_db.models import Measure
-from policy_db.services.measures import MeasureEdit, add_example, create_measure, delete_example, edit_measure
+from policy_db.services.measures import (
+    MeasureEdit,
+    add_example,
+    create_measure,
+    delete_example,
+    edit_measure,
+    set_measure_status,
+)
 
 router = APIRouter(
     prefix="/api/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=AuthenticatedRoute
@@ -83,14 +91,8 @@ def retire_measure(
     response: Response,
 ) -> MeasurePublic:
     """Take a measure out of the answers (kept, and restorable)."""
-    measure = edit_measure(
-        session,
-        actor=admin,
-        document_id=document_id,
-        number=number,
-        expected_version=version,
-        edit=MeasureEdit(status="retired"),
-        action="retire",
+    measure = set_measure_status(
+        session, actor=admin, key=(document_id, number), expected_version=version, status=RETIRED
     )
     return _measure_reply(measure, response)
 
@@ -105,14 +107,8 @@ def restore_measure(
     response: Response,
 ) -> MeasurePublic:
     """Bring a retired measure back into the answers."""
-    measure = edit_measure(
-        session,
-        actor=admin,
-        document_id=document_id,
-        number=number,
-        expected_version=version,
-        edit=MeasureEdit(status="active"),
-        action="restore",
+    measure = set_measure_status(
+        session, actor=admin, key=(document_id, number), expected_version=version, status=ACTIVE
     )
     return _measure_reply(measure, response)
 

@@ -13,7 +13,7 @@ from policy_db.auth import Principal
 from policy_db.catalogue import bump_revision, get_measure, measure_key
 from policy_db.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from policy_db.ingest import default_title
-from policy_db.kinds import STATUSES, UNIT_ROLES
+from policy_db.kinds import RETIRED, STATUSES, UNIT_ROLES, Status
 from policy_db.models import (
     ACTIVE,
     Category,
@@ -93,6 +93,22 @@ def edit_measure(
     )
     bump_revision(session)
     return measure
+
+
+def set_measure_status(
+    session: Session, *, actor: Principal, key: tuple[int, int], expected_version: int, status: Status
+) -> Measure:
+    """Retire a measure (out of the answers, kept and restorable) or restore it; audited as such."""
+    document_id, number = key
+    return edit_measure(
+        session,
+        actor=actor,
+        document_id=document_id,
+        number=number,
+        expected_version=expected_version,
+        edit=MeasureEdit(status=status),
+        action="retire" if status == RETIRED else "restore",
+    )
 
 
 def _conflict(measure: Measure, current: int) -> VersionConflict:

@@ -6,6 +6,7 @@ COPY policy_db policy_db
 COPY actions actions
 COPY channels channels
 COPY app app
+COPY privacy privacy
 COPY seeds seeds
 COPY bot/dictionary bot/dictionary
 RUN pip install --no-cache-dir -c app.lock . && mkdir -p var

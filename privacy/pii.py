@@ -33,12 +33,14 @@ import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeVar
 
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
 Kind = Literal["email", "id_card", "credit_code", "mobile", "bank_card"]
+
+T = TypeVar("T")
 
 PLACEHOLDERS: Mapping[Kind, str] = MappingProxyType(
     {
@@ -214,3 +216,14 @@ def redact(text: str) -> str:
 def contains_personal_data(text: str) -> bool:
     """Whether `text` holds any of the kinds that `redact` masks."""
     return bool(find(text))
+
+
+def redact_strings(value: T) -> T:
+    """`value` with every string inside it (dicts, lists, nested) redacted; other values as they are."""
+    if isinstance(value, str):
+        return redact(value)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {k: redact_strings(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [redact_strings(v) for v in value]  # type: ignore[return-value]
+    return value

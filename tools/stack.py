@@ -54,7 +54,8 @@ def endpoints_yaml(
             common.append(f"  password: {url.password}")
         lines += [
             "tracker_store:",
-            "  type: redis",
+            # Rasa's Redis store, writing conversations with personal data masked.
+            "  type: rasa_plugins.tracker_store.RedactingRedisTrackerStore",
             *common,
             f"  db: {db}",
             f"  key_prefix: {key_prefix}",
@@ -66,6 +67,8 @@ def endpoints_yaml(
             f"  db: {db + 1}",
             f"  key_prefix: {key_prefix}",
         ]
+    else:
+        lines += ["tracker_store:", "  type: rasa_plugins.tracker_store.RedactingInMemoryTrackerStore"]
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -44,3 +45,20 @@ def test_conversation_survives_a_rasa_restart(redis_stack: Stack) -> None:
 
     detail = measures_in(chat("第二条详细说说"))
     assert [m["number"] for m in detail] == [shown[1]]
+
+
+@pytest.mark.redis
+def test_the_tracker_in_redis_keeps_no_personal_data(redis_stack: Stack) -> None:
+    chat = chat_with(redis_stack.rasa_url)
+    phone, id_card = "13912345678", "110101199003074514"
+    replies = chat(f"我是公司财务，手机{phone}，身份证{id_card}，想问留抵退税怎么办理，第25条")
+    assert measures_in(replies)  # the bot answered from the raw text of the turn
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    keys = client.keys(f"*{chat.sender}*")  # type: ignore[attr-defined]
+    values = [client.get(key) for key in keys]
+    assert values and all(values), "the conversation is stored"
+    text = "".join(json.dumps(json.loads(v), ensure_ascii=False) for v in values)  # type: ignore[arg-type]
+    assert phone not in text and id_card not in text
+    assert "[手机号]" in text and "[身份证号]" in text and "25" in text
+    assert "sentence_embedding" not in text
+    assert 0 < int(client.ttl(keys[0])) <= 604800  # type: ignore[arg-type]

@@ -168,6 +168,26 @@ def admin_token(
     print(secret)
 
 
+@app.command()
+def purge(
+    days: int = typer.Option(None, min=1, help="keep this many days (defaults to RETENTION_DAYS, 180)"),
+) -> None:
+    """Delete questions, ratings and chat messages older than the retention period (counters stay)."""
+    from policy_db.clock import utc_now
+    from policy_db.retention import cutoff
+    from policy_db.retention import purge as purge_rows
+
+    runtime = build_runtime()
+    days, now = days or runtime.settings.retention_days, utc_now()
+    with runtime.database.session() as session:
+        counts = purge_rows(session, now=now, days=days)
+    console.print(
+        f"deleted rows older than {days} days (before {cutoff(now=now, days=days):%Y-%m-%d %H:%M} UTC):"
+    )
+    for table, count in counts.items():
+        console.print(f"  {table}: {count}")
+
+
 @app.command("export-json")
 def export_json(path: Path = typer.Argument(..., dir_okay=False, help="file to write")) -> None:
     """Write the whole catalogue (documents, measures, units, examples, lexicon) as JSON."""

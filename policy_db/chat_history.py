@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,3 +62,19 @@ def conversation(session: Session, *, sender_id: str, limit: int = 200) -> list[
         }
         for r in reversed(rows)
     ]
+
+
+def delete_messages(session: Session, *conditions: ColumnElement[bool]) -> int:
+    """Delete the messages matching the conditions and the replies to them; how many rows went.
+
+    Replies go first: the foreign key's cascade would delete them too, but unseen and uncounted.
+    """
+    answered = select(ChatMessage.id).where(*conditions)
+    deleted = 0
+    for statement in (
+        delete(ChatMessage).where(ChatMessage.reply_to.in_(answered)),
+        delete(ChatMessage).where(*conditions),
+    ):
+        result = session.execute(statement.execution_options(synchronize_session=False))
+        deleted += int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult
+    return deleted

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     embedding_threads: int = 1
     chat_rate_limit: int = 30
     chat_rate_window_seconds: int = 60
+    # Days that questions, ratings and chat messages are kept (`policybot purge`); the insights
+    # page's daily counters are kept regardless.
+    retention_days: int = Field(default=180, ge=1)
 
 
 @lru_cache

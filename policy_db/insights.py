@@ -2,15 +2,16 @@
 
 Days are calendar days in Shanghai time (UTC+8, no daylight saving), so a question asked at
 07:30 local time counts for that day and not for the previous one, whatever the server's zone.
-Rows are aggregated in Python over the window's few columns: the same code on SQLite and
-PostgreSQL, and a 30-day window of even a busy service is some ten thousand small rows.
+The figures (totals, per-day series, topics, measures, ratings) come from the daily counters
+(`daily_counts`), which outlive the rows: purging old rows or deleting a person's records leaves
+them as they were. Only the list of unmatched questions is read from the rows (it is their text).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +19,21 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from policy_db.clock import as_utc, utc_now
-from policy_db.models import ExampleQuestion, Measure, QuestionLog, Rating
-from policy_db.question_log import RATINGS
+from policy_db.daily_counts import (
+    DAY_COUNTERS,
+    MEASURE,
+    RATING,
+    REPORT_TZ,
+    TOPIC,
+    CountRow,
+    counts_between,
+    local_day,  # noqa: F401  (re-exported: the report's day of a timestamp)
+    split_rating_key,
+)
+from policy_db.models import ExampleQuestion, Measure, QuestionLog
+from policy_db.question_log import RATINGS, UNMATCHED
 from policy_db.text import normalize
 
-REPORT_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-UNMATCHED = ("no_match", "clarified", "routed")
 # Listed with the unmatched questions: a candidate the user picked is a ready example question.
 LISTED = (*UNMATCHED, "clarify_choice")
 TOP = 10
@@ -42,11 +52,6 @@ class DayStats:
     ratings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
 
 
-def local_day(moment: dt.datetime) -> str:
-    """The report day (ISO date in Shanghai time) of a stored timestamp."""
-    return as_utc(moment).astimezone(REPORT_TZ).date().isoformat()
-
-
 def window_start(days: int, now: dt.datetime | None = None) -> dt.datetime:
     """The UTC instant at which the last `days` report days (today included) begin."""
     today = (now or utc_now()).astimezone(REPORT_TZ).date()
@@ -63,41 +68,30 @@ def insights_report(
 ) -> dict[str, Any]:
     """Conversations and questions per day, top topics and measures, unmatched questions, ratings."""
     since = window_start(days, now)
-    per_day = {d: DayStats(d) for d in _days(since, days)}
-    questions = session.execute(
-        select(
-            QuestionLog.created_at,
-            QuestionLog.sender_id,
-            QuestionLog.intent,
-            QuestionLog.outcome,
-            QuestionLog.measures,
-            QuestionLog.text,
-        )
-        .where(QuestionLog.created_at >= since)
-        .order_by(QuestionLog.created_at)
+    first = since.astimezone(REPORT_TZ).date()
+    last = first + dt.timedelta(days=days - 1)
+    per_day = {d: DayStats(d) for d in _days(first, days)}
+    topics, measures, by_topic = _count(per_day, counts_between(session, first, last))
+    listed = session.execute(
+        select(QuestionLog.created_at, QuestionLog.outcome, QuestionLog.measures, QuestionLog.text)
+        .where(QuestionLog.created_at >= since, QuestionLog.outcome.in_(LISTED))
+        .order_by(QuestionLog.created_at, QuestionLog.id)
     ).all()
-    ratings = session.execute(
-        select(Rating.created_at, Rating.rating, Rating.topic).where(Rating.created_at >= since)
-    ).all()
-    _count_questions(per_day, questions)
-    by_topic = _count_ratings(per_day, ratings)
     labels = topic_labels or {}
-    totals = _totals(per_day.values())
     return {
         "days": days,
         "since": since,
         "timezone": "Asia/Shanghai",
-        "totals": totals,
+        "totals": _totals(per_day.values()),
         "per_day": [vars(d) for d in per_day.values()],
         "top_topics": [
-            {"topic": t, "label": labels.get(t, t), "questions": n}
-            for t, n in _most_common(Counter(q.intent for q in questions if q.intent))
+            {"topic": t, "label": labels.get(t, t), "questions": n} for t, n in _most_common(topics)
         ],
-        "top_measures": _top_measures(session, questions),
-        "unmatched": _unmatched(session, questions),
+        "top_measures": _top_measures(session, measures),
+        "unmatched": _unmatched(session, listed),
         "ratings_by_topic": [
             {"topic": t, "label": labels.get(t, t) if t else "（未识别话题）", "ratings": counts}
-            for t, counts in by_topic
+            for t, counts in sorted(by_topic.items(), key=lambda item: (-sum(item[1].values()), item[0]))
         ],
     }
 
@@ -107,35 +101,34 @@ def _most_common(counts: Counter[Any]) -> list[tuple[Any, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP]
 
 
-def _days(since: dt.datetime, days: int) -> list[str]:
-    first = since.astimezone(REPORT_TZ).date()
+def _days(first: dt.date, days: int) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range(days)]
 
 
-def _count_questions(per_day: dict[str, DayStats], rows: Sequence[Any]) -> None:
-    senders: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        day = per_day.get(local_day(row.created_at))
-        if day is None:
-            continue
-        day.questions += 1
-        day.answered += row.outcome == "answered"
-        day.unmatched += row.outcome in UNMATCHED
-        senders[day.date].add(row.sender_id)
-    for date, people in senders.items():
-        per_day[date].conversations = len(people)
-
-
-def _count_ratings(per_day: dict[str, DayStats], rows: Sequence[Any]) -> list[tuple[str, dict[str, int]]]:
+def _count(
+    per_day: dict[str, DayStats], rows: Iterable[CountRow]
+) -> tuple[Counter[str], Counter[tuple[int, int]], dict[str, dict[str, int]]]:
+    """Fill the days from the window's counters; the window's topics, measures and ratings by topic."""
+    topics: Counter[str] = Counter()
+    measures: Counter[tuple[int, int]] = Counter()
     by_topic: dict[str, dict[str, int]] = {}
-    for row in rows:
-        if row.rating not in RATINGS:
+    for day, counter, key, count in rows:
+        stats = per_day.get(day.isoformat())
+        if stats is None:
             continue
-        day = per_day.get(local_day(row.created_at))
-        if day is not None:
-            day.ratings[row.rating] += 1
-        by_topic.setdefault(row.topic or "", dict.fromkeys(RATINGS, 0))[row.rating] += 1
-    return sorted(by_topic.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+        if counter in DAY_COUNTERS:
+            setattr(stats, counter, getattr(stats, counter) + count)
+        elif counter == TOPIC:
+            topics[key] += count
+        elif counter == MEASURE:
+            document, _, number = key.partition(":")
+            measures[int(document), int(number)] += count
+        elif counter == RATING:
+            rating, topic = split_rating_key(key)
+            if rating in RATINGS:
+                stats.ratings[rating] += count
+                by_topic.setdefault(topic, dict.fromkeys(RATINGS, 0))[rating] += count
+    return topics, measures, by_topic
 
 
 def _totals(days: Any) -> dict[str, Any]:
@@ -153,19 +146,7 @@ def _totals(days: Any) -> dict[str, Any]:
     return totals
 
 
-def _measure_keys(value: Any) -> list[tuple[int, int]]:
-    keys = []
-    for key in value or []:
-        document, _, number = str(key).partition(":")
-        if document.isdigit() and number.isdigit():
-            keys.append((int(document), int(number)))
-    return keys
-
-
-def _top_measures(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    counts: Counter[tuple[int, int]] = Counter()
-    for row in rows:
-        counts.update(set(_measure_keys(row.measures)))
+def _top_measures(session: Session, counts: Counter[tuple[int, int]]) -> list[dict[str, Any]]:
     top = _most_common(counts)
     titles = _titles(session, [key for key, _ in top])
     return [

@@ -37,7 +37,10 @@ STAFF: Role = "staff"
 ROLES: tuple[Role, ...] = get_args(Role)
 ROLE_LABELS: dict[Role, str] = {"staff": "工作人员", "admin": "管理员"}  # the safer role first
 
-AuditEntity = Literal["measure", "example", "unit", "category", "document", "synonym", "token", "catalogue"]
+# person: a person's records (questions, ratings, chat history) deleted at their request.
+AuditEntity = Literal[
+    "measure", "example", "unit", "category", "document", "synonym", "token", "catalogue", "person"
+]
 AUDIT_ENTITIES: tuple[AuditEntity, ...] = get_args(AuditEntity)
 AuditAction = Literal["create", "update", "delete", "retire", "restore", "import", "revoke"]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)

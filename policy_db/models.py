@@ -239,7 +239,7 @@ class Rating(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     measures: Mapped[list[Any]] = mapped_column(default=list)
     topic: Mapped[str] = mapped_column(String(60), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
 class ChatMessage(Base):
@@ -254,7 +254,7 @@ class ChatMessage(Base):
     reply_to: Mapped[int | None] = mapped_column(ForeignKey("chat_message.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(10))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
 class ApiToken(Base):
@@ -285,3 +285,18 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class DailyCount(Base):
+    """One counter of one report day (Shanghai time): questions, topics, measures, ratings.
+
+    Kept by `log_question` and `save_rating` in the writing transaction and read by the insights
+    report, so the figures stay when old rows are purged or a person's records are deleted.
+    """
+
+    __tablename__ = "daily_count"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    counter: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)

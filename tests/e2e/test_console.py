@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from policy_db.auth import issue_token
 from policy_db.config import PROJECT_ROOT
 from policy_db.db import Database
-from policy_db.models import QuestionLog, Rating
+from policy_db.question_log import log_question, save_rating
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tools.stack import Stack
 
@@ -163,7 +163,7 @@ RATING_CYCLE = ("满意", "满意", "一般", "满意", "不满意", "满意", "
 
 
 def seed_history(database_url: str) -> None:
-    """Two weeks of questions and ratings, as the bot logs them, in the stack's database."""
+    """Two weeks of questions and ratings, as the bot logs them (rows and daily counters)."""
     now = dt.datetime.now(dt.timezone.utc)
     database = Database(database_url)
     try:
@@ -171,38 +171,35 @@ def seed_history(database_url: str) -> None:
             for day in range(14):
                 at = now - dt.timedelta(days=day, minutes=30)
                 for i, (topic, measures) in enumerate(TOPICS.items()):
-                    session.add_all(
-                        QuestionLog(
+                    for n in range((day * 7 + i * 3) % 6 + 1):
+                        log_question(
+                            session,
                             sender_id=f"seed-{day}-{i}-{n // 2}",
                             text="示例问题",
                             intent=topic,
                             outcome="answered",
                             measures=measures,
                             top_score=0.7,
-                            created_at=at,
+                            at=at,
                         )
-                        for n in range((day * 7 + i * 3) % 6 + 1)
-                    )
-                    session.add_all(
-                        Rating(
+                    for k in range((day + i) % 3):
+                        save_rating(
+                            session,
                             sender_id=f"seed-{day}-{i}-{k}",
                             topic=topic,
-                            created_at=at,
+                            at=at,
                             rating=RATING_CYCLE[(day * 3 + i + k) % len(RATING_CYCLE)],
                         )
-                        for k in range((day + i) % 3)
+            for question, count in UNMATCHED.items():
+                for n in range(count):
+                    log_question(
+                        session,
+                        sender_id=f"seed-u-{n}",
+                        text=question,
+                        intent="nlu_fallback",
+                        outcome="no_match",
+                        at=now - dt.timedelta(days=n),
                     )
-            session.add_all(
-                QuestionLog(
-                    sender_id=f"seed-u-{n}",
-                    text=question,
-                    intent="nlu_fallback",
-                    outcome="no_match",
-                    created_at=now - dt.timedelta(days=n),
-                )
-                for question, count in UNMATCHED.items()
-                for n in range(count)
-            )
     finally:
         database.dispose()
 

@@ -102,6 +102,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/staff/measures.xlsx"): {"staff": 200, "url": "/api/staff/measures.xlsx?q=融资"},
     ("GET", "/api/admin/insights"): {"url": "/api/admin/insights?days=7"},
     ("GET", "/api/admin/insights.csv"): {},
+    ("DELETE", "/api/admin/people/{sender_id}"): {"url": "/api/admin/people/matrix-sender-0001"},
 }
 PLACEHOLDERS = {"token_id": 1, "example_id": 1, "ordinal": 1, "synonym_id": 1, "export": {}}
 # Bodies no endpoint accepts: checking them must not come before checking the token.

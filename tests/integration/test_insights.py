@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from policy_db.insights import REPORT_TZ, local_day, window_start
-from policy_db.models import QuestionLog, Rating
+from policy_db.question_log import log_question, save_rating
 from policy_db.runtime import Runtime
 from tests.integration.admin_support import AdminApi, admin_api, seeded_runtime_of
 
@@ -29,24 +29,23 @@ def ask(
     measures: list[str] | None = None,
     ago: dt.timedelta = RECENT,
 ) -> None:
-    """Store a question as the bot logs it, asked `ago` before now."""
+    """Store a question as the bot logs it (row and daily counters), asked `ago` before now."""
     with runtime.database.session() as session:
-        session.add(
-            QuestionLog(
-                sender_id=sender,
-                text=text,
-                outcome=outcome,
-                intent=intent,
-                measures=measures or [],
-                created_at=NOW - ago,
-            )
+        log_question(
+            session,
+            sender_id=sender,
+            text=text,
+            outcome=outcome,
+            intent=intent,
+            measures=measures,
+            at=NOW - ago,
         )
 
 
 def rate(runtime: Runtime, *, sender: str, rating: str, topic: str = "", ago: dt.timedelta = RECENT) -> None:
-    """Store a rating given `ago` before now."""
+    """Store a rating given `ago` before now (row and daily counters)."""
     with runtime.database.session() as session:
-        session.add(Rating(sender_id=sender, rating=rating, topic=topic, created_at=NOW - ago))
+        save_rating(session, sender_id=sender, rating=rating, topic=topic, at=NOW - ago)
 
 
 TWO_DAYS = dt.timedelta(days=2)

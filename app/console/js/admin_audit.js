@@ -4,13 +4,14 @@ import { api, query } from "./api.js";
 import { fill, formatTime, guarded, h, option, table } from "./dom.js";
 
 const ENTITIES = { measure: "措施", example: "例句", unit: "单位", category: "类别", document: "文件",
-  synonym: "同义词", token: "令牌", catalogue: "整库" };
+  synonym: "同义词", token: "令牌", catalogue: "整库", person: "个人信息" };
 const ACTIONS = { create: "新建", update: "修改", delete: "删除", retire: "停用", restore: "恢复",
   import: "导入", revoke: "吊销" };
 const FIELDS = { title: "简称", text: "内容", units: "责任单位", category: "类别序号", category_title: "类别",
   tags: "标签", status: "状态", version: "版本", name: "名称", full_name: "全称", aliases: "别名", remit: "职能事项", kind: "类型",
   phone: "电话", address: "地址", role: "角色", revoked: "已吊销", term: "规范词", variant: "同义说法",
-  lead: "引导语", document_id: "文件", number: "条目号", id: "编号", source: "来源" };
+  lead: "引导语", document_id: "文件", number: "条目号", id: "编号", source: "来源",
+  question_log: "提问记录", rating: "评价", chat_message: "对话消息" };
 
 /** Render the tab into `root`. */
 export function auditTab(root) {

@@ -1,0 +1,46 @@
+"""Retention: questions, ratings and chat messages are kept `RETENTION_DAYS` days (180 by default).
+
+`purge` deletes the older rows; run it daily (`policybot purge`). The insights page's daily
+counters (`daily_counts`) are not touched: its figures outlive the rows they were counted from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Result, delete
+from sqlalchemy.orm import Session
+
+from policy_db.chat_history import delete_messages
+from policy_db.clock import as_utc, utc_now
+from policy_db.config import get_settings
+from policy_db.models import ChatMessage, QuestionLog, Rating
+
+
+def cutoff(*, now: dt.datetime | None = None, days: int | None = None) -> dt.datetime:
+    """The UTC instant before which rows are purged: `days` (RETENTION_DAYS by default) before now."""
+    days = get_settings().retention_days if days is None else days
+    if days < 1:
+        raise ValueError("the retention period is at least one day")
+    return as_utc(now or utc_now()) - dt.timedelta(days=days)
+
+
+def purge(session: Session, *, now: dt.datetime | None = None, days: int | None = None) -> dict[str, int]:
+    """Delete question_log, rating and chat_message rows older than the period; how many of each."""
+    before = cutoff(now=now, days=days)
+    counts = {
+        table: _rowcount(
+            session.execute(
+                delete(model).where(model.created_at < before).execution_options(synchronize_session=False)
+            )
+        )
+        for table, model in (("question_log", QuestionLog), ("rating", Rating))
+    }
+    # A reply goes with the message it answers, even when it was stored a moment later.
+    counts["chat_message"] = delete_messages(session, ChatMessage.created_at < before)
+    return counts
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult

@@ -17,10 +17,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from policy_db.clock import utc_now
 from policy_db.kinds import ACTIVE, RETIRED  # noqa: F401  (re-exported for queries)
+from privacy import redact, redact_strings
 
 
 class Base(DeclarativeBase):
@@ -227,6 +228,10 @@ class QuestionLog(Base):
     top_score: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
+    @validates("text")
+    def _masked(self, _key: str, value: str) -> str:
+        return redact(value)  # personal data never reaches the log (nor the insights or exports)
+
 
 class Rating(Base):
     """A satisfaction rating (好差评) with the measures that were shown."""
@@ -240,6 +245,10 @@ class Rating(Base):
     measures: Mapped[list[Any]] = mapped_column(default=list)
     topic: Mapped[str] = mapped_column(String(60), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+    @validates("comment")
+    def _masked(self, _key: str, value: str) -> str:
+        return redact(value)
 
 
 class ChatMessage(Base):
@@ -255,6 +264,11 @@ class ChatMessage(Base):
     role: Mapped[str] = mapped_column(String(10))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+    @validates("payload")
+    def _masked(self, _key: str, value: dict[str, Any]) -> dict[str, Any]:
+        # The user's words, and bot replies that echo them, are kept masked.
+        return redact_strings(value)
 
 
 class ApiToken(Base):

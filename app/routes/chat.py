@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from app.deps import RuntimeDep
 from channels.texts import FALLBACK_TEXT, RATE_LIMITED_TEXT
 from policy_db.chat_history import answered_before, claim_message, conversation, store_replies
+from policy_db.services.personal_data import FORGOTTEN_PAYLOAD
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -53,6 +54,8 @@ async def send(request: ChatRequest, runtime: RuntimeDep, http: Request) -> Chat
     if question is None:  # the same message is being answered by a concurrent request
         return ChatReply(replies=await _wait_for_answer(runtime, request), duplicate=True)
     replies = await _ask_rasa(runtime.settings.rasa_url, request.sender, text)
+    if any((r.get("custom") or {}).get("type") == FORGOTTEN_PAYLOAD for r in replies):
+        return ChatReply(replies=replies)  # the person's records were just deleted: keep none of this
     with runtime.database.session() as session:
         session.add(question)
         store_replies(session, question, replies)

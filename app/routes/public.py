@@ -14,6 +14,7 @@ from app.schemas.public import (
     Health,
     MeasureList,
     MeasurePublic,
+    Privacy,
     UnitPublic,
 )
 from policy_db import catalogue
@@ -35,6 +36,16 @@ def health(runtime: RuntimeDep, session: SessionDep) -> Health:
         redis=redis_state,
         measures=measures,
         revision=catalogue.current_revision(session),
+    )
+
+
+@router.get("/api/privacy", response_model=Privacy, tags=["service"])
+def privacy(runtime: RuntimeDep) -> Privacy:
+    """The widget's privacy notice: how long conversations are kept, what is masked, how to delete."""
+    return Privacy(
+        retention_days=runtime.settings.retention_days,
+        masked=["手机号", "身份证号", "统一社会信用代码", "银行卡号", "邮箱"],
+        delete_command="删除我的记录",
     )
 
 

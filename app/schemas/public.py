@@ -25,3 +25,11 @@ class Health(BaseModel):
     redis: str
     measures: int = 0
     revision: int = 0
+
+
+class Privacy(BaseModel):
+    """What the assistant keeps about a person, how long, and how to delete it."""
+
+    retention_days: int
+    masked: list[str]
+    delete_command: str

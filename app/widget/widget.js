@@ -158,7 +158,20 @@ function restore(messages) {
   return { rows, answered };
 }
 
+/** Fill the privacy notice's retention period from the server's settings (the notice reads fine without). */
+async function showRetention() {
+  try {
+    const response = await fetch("/api/privacy");
+    if (!response.ok) return;
+    const { retention_days: days } = await response.json();
+    document.getElementById("privacy-days").textContent = `${days}天`;
+  } catch {
+    // Offline: the notice still says what is kept and how to delete it.
+  }
+}
+
 async function start() {
+  showRetention();
   let history = null;
   try {
     history = await client.history();

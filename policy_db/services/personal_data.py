@@ -63,3 +63,8 @@ def forget_sender(session: Session, *, sender_id: str, actor: Principal | None =
 
 def _rowcount(result: Result[Any]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult
+
+
+# The reply payload type (`custom.type`) that tells a channel the conversation was just forgotten,
+# so it stores nothing of that exchange either.
+FORGOTTEN_PAYLOAD = "forgotten"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 from typing import Any
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from actions.policy import ActionAnswerPolicy, ActionMeasureDetail, ActionShowMo
 from actions.profile import ValidateProfileForm
 from actions.service import ActionOutOfScope, ActionSaveRating
 from actions.units import ActionResponsibleUnit, ActionUnitDuties
-from policy_db.config import Settings
+from policy_db.config import PROJECT_ROOT, Settings
 from policy_db.models import QuestionLog, Rating
 from policy_db.runtime import Runtime, build_runtime
 
@@ -52,10 +54,25 @@ def tracker(
     )
 
 
+DOMAIN_RESPONSES = yaml.safe_load((PROJECT_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))[
+    "responses"
+]
+
+
+def rendered(message: dict[str, Any]) -> dict[str, Any]:
+    """A dispatched message as Rasa sends it: a `response=` filled in from bot/domain.yml."""
+    name = message.get("response")
+    if not name:
+        return message
+    template = str(DOMAIN_RESPONSES[name][0]["text"])
+    text = re.sub(r"\{(\w+)\}", lambda m: str(message.get(m.group(1), m.group(0))), template)
+    return {**message, "text": text}
+
+
 async def run(action: Any, track: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, track, {})
-    return dispatcher.messages, events
+    return [rendered(m) for m in dispatcher.messages], events
 
 
 def slots(events: list[dict[str, Any]]) -> dict[str, Any]:

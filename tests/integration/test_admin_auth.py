@@ -20,6 +20,7 @@ SEED_EXAMPLE = "seed"  # placeholder resolved by the fixture: an example id of m
 # Requests run in this order for the admin; "{name}" parts come from earlier answers ("save").
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/health"): {"public": True},
+    ("GET", "/api/privacy"): {"public": True},
     ("GET", "/api/measures"): {"public": True, "url": "/api/measures?q=留抵退税"},
     ("GET", "/api/measures/{document_id}/{number}"): {"public": True, "url": "/api/measures/1/25"},
     ("GET", "/api/units"): {"public": True},

@@ -8,6 +8,7 @@ and must not be counted twice against one budget.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -43,6 +44,8 @@ class RateLimiter:
 
     def hit(self, key: str) -> int:
         """Count one request for `key`; the Retry-After seconds when over the limit, else 0."""
+        # Counted under a digest: a sender id (a widget client id, a WeChat openid) is personal data.
+        key = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         now = time.time()
         oldest = self._redis_hit(key, now) if self._redis is not None else None
         if oldest is None:  # no Redis, or Redis down: limit per process rather than not at all

@@ -91,7 +91,8 @@ def test_staff_see_masked_text_and_deletion_leaves_nothing(
     stack: Stack, database_url: str, chromium: Browser
 ) -> None:
     sender = f"privacy{uuid.uuid4().hex[:16]}"
-    replies = say(stack, sender, f"我的手机{PHONE}，身份证{ID_CARD}，想在火星开分公司找谁")
+    # No measure answers this; the unit is named, and the question is listed for staff (转责任单位).
+    replies = say(stack, sender, f"我的手机{PHONE}，身份证{ID_CARD}，我想咨询下社保缴费基数")
     assert replies
     say(stack, sender, "留抵退税怎么办理")
     admin = issue_admin_token(database_url, name="隐私测试管理员")

@@ -25,6 +25,7 @@ class Ranking:
     probability: np.ndarray
     order_key: np.ndarray
     words: list[str]
+    dense_best: float = 0.0  # best cosine to any measure's passage or example question (0 when off)
 
     def top(self, allowed: np.ndarray | None = None) -> float:
         """The best probability (among the allowed measures)."""
@@ -82,14 +83,8 @@ class HybridIndex:
         probability = self.calibration.probability(
             pair_features(score, order, similarity.passage, similarity.examples)
         )
-        return Ranking(probability, probability + 1e-6 * order, words)
-
-    def dense_closeness(self, query: np.ndarray | None) -> float:
-        """The question's best cosine to any measure's passage or example question (0 when off)."""
-        if self.dense is None or query is None or not self.dense.n:
-            return 0.0
-        similarity = self.dense.similarity(query)
-        return float(max(similarity.passage.max(), similarity.examples.max(initial=-1.0)))
+        best = float(max(similarity.passage.max(), similarity.examples.max(initial=-1.0))) if n else 0.0
+        return Ranking(probability, probability + 1e-6 * order, words, best)
 
     def rank(
         self,

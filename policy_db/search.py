@@ -26,7 +26,7 @@ from policy_db.dictionary import dictionary_words
 from policy_db.embedding import Embedder
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
 from policy_db.models import Category, Measure, ResponsibleUnit, Stopword, Synonym
-from policy_db.retrieval import HybridIndex, RemitIndex, RemitRoute
+from policy_db.retrieval import HybridIndex, Ranking, RemitIndex, RemitRoute
 from policy_db.text import PolicyTokenizer, find_measure_number, normalize
 from policy_db.vectors import VectorStore
 
@@ -277,7 +277,7 @@ class PolicySearch:
         route = None
         if outcome == "decline":
             route = self._route(question, query)
-        elif self.remit_margin(question, query, top) is not None:
+        elif self._nearer_a_remit(ranking, query, top):
             # Unsure of the measures, and nearer a unit's remit than any measure: name the unit
             # (the measures stay as candidates).
             route = self._route(question, query, anywhere=True)
@@ -324,24 +324,22 @@ class PolicySearch:
         """The question's embedding, or None when dense retrieval is off."""
         return self.vectors.query(question) if self.vectors is not None else None
 
-    def remit_margin(self, question: str, query: np.ndarray | None, top: float) -> float | None:
-        """How much nearer a unit's remit than any measure an unsure question is (None: not nearer)."""
-        hybrid = self.hybrid()
-        if self._remits is None or hybrid.calibration is None:
-            return None
-        thresholds = hybrid.calibration.thresholds
-        if top >= thresholds.remit_below:
-            return None
-        margin = self._remits.dense_closeness(query) - hybrid.dense_closeness(query)
-        return margin if margin >= thresholds.remit_margin else None
+    def _nearer_a_remit(self, ranking: Ranking, query: np.ndarray | None, top: float) -> bool:
+        """An unsure question nearer a unit's remit than any measure, by the calibrated margin."""
+        calibration = self.hybrid().calibration
+        if self._remits is None or calibration is None or top >= calibration.thresholds.remit_below:
+            return False
+        return self._remit_gap(ranking, query) >= calibration.thresholds.remit_margin
+
+    def _remit_gap(self, ranking: Ranking, query: np.ndarray | None) -> float:
+        assert self._remits is not None
+        return self._remits.dense_closeness(query) - ranking.dense_best
 
     def remit_features(self, question: str) -> tuple[float, float]:
         """The best probability and the remit-minus-measure cosine margin (for calibration)."""
-        hybrid = self.hybrid()
         query = self._query_vector(question)
-        assert self._remits is not None
-        top = hybrid.score(question, query).top()
-        return top, self._remits.dense_closeness(query) - hybrid.dense_closeness(query)
+        ranking = self.hybrid().score(question, query)
+        return ranking.top(), self._remit_gap(ranking, query)
 
     def _route(self, question: str, query: np.ndarray | None, *, anywhere: bool = False) -> RemitRoute | None:
         hybrid = self.hybrid()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from policy_db.clock import shanghai_today
 from policy_db.errors import MeasureNotFound
+from policy_db.kinds import IN_FORCE, Validity
 from policy_db.models import (
     ACTIVE,
     CatalogueRevision,
@@ -37,6 +40,9 @@ class MeasureView:
     status: str = ACTIVE
     version: int = 1
     score: float = 0.0
+    document_date: str | None = None  # the document's publication date (ISO)
+    validity: Validity = IN_FORCE  # of its document, today
+    replaced_by: str = ""  # the title of the document that replaced its document
 
     def payload(self) -> dict[str, object]:
         """The dictionary form used in JSON replies."""
@@ -60,8 +66,10 @@ def measure_key(measure: MeasureRef) -> str:
     return f"{measure.document_id}:{measure.number}"
 
 
-def measure_view(measure: Measure, score: float = 0.0) -> MeasureView:
-    """Build the presentation of a loaded measure."""
+def measure_view(measure: Measure, score: float = 0.0, today: dt.date | None = None) -> MeasureView:
+    """Build the presentation of a loaded measure (its document's validity on `today`, Shanghai)."""
+    document = measure.document
+    replacement = document.superseded_by
     return MeasureView(
         document_id=measure.document_id,
         number=measure.number,
@@ -70,11 +78,14 @@ def measure_view(measure: Measure, score: float = 0.0) -> MeasureView:
         category=measure.category.title,
         units=measure.unit_names,
         section=measure.category.section.title,
-        document_title=measure.document.title,
+        document_title=document.title,
         tags=list(measure.tags or []),
         status=measure.status,
         version=measure.version,
         score=round(score, 4),
+        document_date=document.issued_on.isoformat() if document.issued_on else None,
+        validity=document.validity(today or shanghai_today()),
+        replaced_by=replacement.title if replacement is not None else "",
     )
 
 
@@ -106,7 +117,7 @@ class CategoryView:
 
 @dataclass(frozen=True)
 class DocumentView:
-    """A policy document and how many active measures it has."""
+    """A policy document, its validity today and how many active measures it has."""
 
     id: int
     slug: str
@@ -115,18 +126,37 @@ class DocumentView:
     issued_on: str | None
     status: str
     measures: int
+    document_number: str = ""
+    effective_on: str | None = None
+    expires_on: str | None = None
+    validity: Validity = IN_FORCE
+    superseded_by: int | None = None
+    superseded_by_title: str = ""
 
 
-def document_view(document: PolicyDocument, active_measures: int) -> DocumentView:
-    """Build the presentation of a loaded document."""
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def document_view(
+    document: PolicyDocument, active_measures: int, today: dt.date | None = None
+) -> DocumentView:
+    """Build the presentation of a loaded document (validity on `today`, Shanghai by default)."""
+    replacement = document.superseded_by
     return DocumentView(
         id=document.id,
         slug=document.slug,
         title=document.title,
         issuers=list(document.issuers or []),
-        issued_on=document.issued_on.isoformat() if document.issued_on else None,
+        issued_on=_iso(document.issued_on),
         status=document.status,
         measures=active_measures,
+        document_number=document.document_number or "",
+        effective_on=_iso(document.effective_on),
+        expires_on=_iso(document.expires_on),
+        validity=document.validity(today or shanghai_today()),
+        superseded_by=document.superseded_by_id,
+        superseded_by_title=replacement.title if replacement is not None else "",
     )
 
 

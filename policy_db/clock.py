@@ -15,3 +15,12 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc)
+
+
+# The district's own time zone: days of the insights page, documents' effective and expiry dates.
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+def shanghai_today() -> dt.date:
+    """Today's date in Shanghai."""
+    return utc_now().astimezone(SHANGHAI).date()

@@ -27,10 +27,10 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from policy_db.clock import as_utc
+from policy_db.clock import SHANGHAI, as_utc
 from policy_db.models import DailyCount
 
-REPORT_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+REPORT_TZ = SHANGHAI
 # The counters of a day's totals (key ""), in the order the report lists them.
 DAY_COUNTERS = ("conversations", "questions", "answered", "unmatched")
 TOPIC, MEASURE, RATING = "topic", "measure", "rating"

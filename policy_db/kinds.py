@@ -30,6 +30,21 @@ RETIRED: Status = "retired"
 STATUSES: tuple[Status, ...] = get_args(Status)
 STATUS_LABELS: dict[Status, str] = {"active": "有效", "retired": "已停用"}
 
+# Whether a document applies today: in force, not yet in force, past its expiry date, or replaced by
+# a newer document. Derived from the document's dates and supersession, never stored.
+Validity = Literal["in_force", "pending", "expired", "replaced"]
+IN_FORCE: Validity = "in_force"
+PENDING: Validity = "pending"
+EXPIRED: Validity = "expired"
+REPLACED: Validity = "replaced"
+VALIDITIES: tuple[Validity, ...] = get_args(Validity)
+VALIDITY_LABELS: dict[Validity, str] = {
+    "in_force": "现行有效",
+    "pending": "尚未施行",
+    "expired": "已失效",
+    "replaced": "已被替代",
+}
+
 # Who holds an API token.
 Role = Literal["admin", "staff"]
 ADMIN: Role = "admin"
@@ -42,7 +57,7 @@ AuditEntity = Literal[
     "measure", "example", "unit", "category", "document", "synonym", "token", "catalogue", "person"
 ]
 AUDIT_ENTITIES: tuple[AuditEntity, ...] = get_args(AuditEntity)
-AuditAction = Literal["create", "update", "delete", "retire", "restore", "import", "revoke"]
+AuditAction = Literal["create", "update", "delete", "retire", "restore", "import", "revoke", "supersede"]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
 
@@ -52,6 +67,7 @@ def labels() -> dict[str, dict[str, str]]:
         "unit_kinds": UNIT_KIND_LABELS,
         "unit_roles": UNIT_ROLE_LABELS,
         "statuses": STATUS_LABELS,
+        "validities": VALIDITY_LABELS,
         "roles": ROLE_LABELS,
     }
     return {name: {str(k): v for k, v in table.items()} for name, table in tables.items()}

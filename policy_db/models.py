@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from policy_db.clock import utc_now
-from policy_db.kinds import ACTIVE, RETIRED  # noqa: F401  (re-exported for queries)
+from policy_db.kinds import ACTIVE, EXPIRED, IN_FORCE, PENDING, REPLACED, RETIRED, Validity  # noqa: F401
 from privacy import redact, redact_strings
 
 
@@ -54,6 +54,23 @@ class PolicyDocument(Timestamped, Base):
     preamble: Mapped[str] = mapped_column(Text, default="")
     source_text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
+    document_number: Mapped[str] = mapped_column(String(80), default="", server_default="")  # 文号
+    effective_on: Mapped[dt.date | None] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)  # the last day it applies
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("policy_document.id", ondelete="SET NULL", name="fk_policy_document_superseded_by_id")
+    )
+    superseded_by: Mapped[PolicyDocument | None] = relationship(remote_side="PolicyDocument.id")
+
+    def validity(self, today: dt.date) -> Validity:
+        """Whether the document applies on `today`: in force, pending, expired or replaced."""
+        if self.superseded_by_id is not None:
+            return REPLACED
+        if self.expires_on is not None and today > self.expires_on:
+            return EXPIRED
+        if self.effective_on is not None and today < self.effective_on:
+            return PENDING
+        return IN_FORCE
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="document", order_by="Section.ordinal", cascade="all, delete-orphan"

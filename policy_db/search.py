@@ -7,6 +7,8 @@ revision changes (checked with one cheap query), so edits reach every process at
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import re
 import threading
 import time
 from collections import Counter
@@ -20,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from policy_db.calibration import Calibration
 from policy_db.catalogue import MeasureView, active_measures, current_revision, measure_view
+from policy_db.clock import shanghai_today
 from policy_db.db import Database
 from policy_db.dense import DenseIndex, measure_passage
 from policy_db.dictionary import dictionary_words
 from policy_db.embedding import Embedder
+from policy_db.kinds import IN_FORCE
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
 from policy_db.models import Category, Measure, ResponsibleUnit, Stopword, Synonym
 from policy_db.retrieval import HybridIndex, Ranking, RemitIndex, RemitRoute
@@ -70,6 +74,7 @@ DUTY_WORDS = {
     "单位",
 }
 Outcome = Literal["answer", "clarify", "remit", "decline"]
+YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 
 
 @dataclass
@@ -86,11 +91,18 @@ class SearchResult:
     outcome: Outcome = "answer"
     route: RemitRoute | None = None
     top_score: float = 0.0
+    # A measure of a replaced or expired document that matched better than any in force.
+    outdated: list[Match] = field(default_factory=list)
 
     @property
     def measures(self) -> list[MeasureView]:
         """The measures with their scores, best first."""
         return [_with_score(m.measure, m.score) for m in self.matches]
+
+    @property
+    def outdated_measures(self) -> list[MeasureView]:
+        """The out-of-force measures that matched better than the measures in force."""
+        return [_with_score(m.measure, m.score) for m in self.outdated]
 
 
 def _with_score(view: MeasureView, score: float) -> MeasureView:
@@ -120,6 +132,8 @@ class PolicySearch:
         self._remits: RemitIndex | None = None
         self._contacts: dict[str, str] = {}
         self._revision = -1
+        self._today = dt.date.min
+        self._outdated: set[int] = set()  # positions of measures whose document is not in force
         self._units: dict[str, str] = {}
         self._aliases: list[str] = []
         self._features: dict[str, Counter[str]] = {}
@@ -129,12 +143,12 @@ class PolicySearch:
     # --- freshness -------------------------------------------------------------------------
     def index(self) -> MatchIndex:
         """The index for the current catalogue revision, rebuilt if the data changed."""
-        revision = self._read_revision()
-        if self._index is not None and revision == self._revision:
+        revision, today = self._read_revision(), shanghai_today()
+        if self._index is not None and revision == self._revision and today == self._today:
             return self._index
         with self._lock, self.database.session() as session:
-            if self._index is None or revision != self._revision:
-                self._rebuild(session, current_revision(session))
+            if self._index is None or revision != self._revision or today != self._today:
+                self._rebuild(session, current_revision(session), today)
         assert self._index is not None
         return self._index
 
@@ -143,7 +157,7 @@ class PolicySearch:
         with self.database.engine.connect() as connection:
             return connection.execute(REVISION_QUERY).scalar() or 0
 
-    def _rebuild(self, session: Session, revision: int) -> None:
+    def _rebuild(self, session: Session, revision: int, today: dt.date) -> None:
         started = time.perf_counter()
         measures = active_measures(session)
         if len(self._features) > 20 * len(measures) + 1000:
@@ -164,7 +178,7 @@ class PolicySearch:
                 self._features.clear()  # new words segment old texts differently
         alias_of = {u.name: u for u in units}
         index = MatchIndex(self._tokenizer, synonyms, self._topic_categories(session), self._features)
-        indexed = [_indexed(m, alias_of) for m in measures]
+        indexed = [_indexed(m, alias_of, today) for m in measures]
         index.build(indexed)
         dense = None
         if self.vectors is not None:
@@ -181,7 +195,8 @@ class PolicySearch:
             for alias in u.aliases or []:
                 unit_names.setdefault(normalize(alias), u.name)
         self._aliases = sorted(unit_names, key=len, reverse=True)
-        self._index, self._units, self._revision = index, unit_names, revision
+        self._outdated = {i for i, m in enumerate(indexed) if m.view.validity != IN_FORCE}
+        self._index, self._units, self._revision, self._today = index, unit_names, revision, today
         self.last_build_seconds = time.perf_counter() - started
 
     def _topic_categories(self, session: Session) -> dict[str, set[tuple[int, int]]]:
@@ -218,19 +233,29 @@ class PolicySearch:
         limit: int = 10,
         offset: int = 0,
         topic: str | None = None,
+        include_outdated: bool = False,
     ) -> SearchResult:
-        """Answer a question: a measure number, a unit's duties, or ranked matching measures."""
+        """Answer a question: a measure number, a unit's duties, or ranked matching measures.
+
+        Only documents in force are searched unless `include_outdated` (staff). Asked by number,
+        a measure of a replaced or expired document is still found (in-force ones first, or the
+        document whose year the question names), so the caller can say it no longer applies.
+        """
         index = self.index()
         unit_name = self._find_unit(unit) if unit else None
-        allowed = self._allowed(index, unit_name, category, document_id)
+        allowed = self._allowed(index, unit_name, category, document_id, include_outdated)
         question = question.strip()
         number = find_measure_number(question) if question else None
         if number is not None:
+            anywhere = self._allowed(index, unit_name, category, document_id, True)
             hits = [
                 m
                 for i, m in enumerate(index.measures)
-                if m.view.number == number and (allowed is None or i in allowed)
+                if m.view.number == number and (anywhere is None or i in anywhere)
             ]
+            hits = _named_documents(question, hits) or (
+                hits if include_outdated else [m for m in hits if m.view.validity == IN_FORCE] or hits
+            )
             return SearchResult(
                 "number",
                 [Match(m.view, 1.0) for m in hits][:limit],
@@ -246,9 +271,23 @@ class PolicySearch:
                 Match(m.view, 0.0) for i, m in enumerate(index.measures) if allowed is None or i in allowed
             ]
             return SearchResult("browse", rows[offset : offset + limit], len(rows), True, unit=unit_name)
-        return self._ranked(
+        result, ranking = self._ranked(
             question, topic=topic, unit=mentioned, allowed=allowed, limit=limit, offset=offset
         )
+        if not include_outdated and self._outdated and offset == 0:
+            outdated = self._allowed(index, unit_name, category, document_id, True)
+            result.outdated = self._better_outdated(ranking, result.top_score, outdated)
+        return result
+
+    def _better_outdated(self, ranking: Ranking, top: float, allowed: set[int] | None) -> list[Match]:
+        """The best measure of a replaced or expired document, if it is a confident match above `top`."""
+        hybrid = self.hybrid()
+        mask = np.zeros(hybrid.lexical.n, dtype=bool)
+        mask[[i for i in self._outdated if allowed is None or i in allowed]] = True
+        best = ranking.top(mask)
+        if best < hybrid.answer_threshold or best <= top:
+            return []
+        return hybrid.rank(ranking, limit=1, allowed=mask)[0]
 
     def _ranked(
         self,
@@ -259,7 +298,7 @@ class PolicySearch:
         allowed: set[int] | None,
         limit: int,
         offset: int,
-    ) -> SearchResult:
+    ) -> tuple[SearchResult, Ranking]:
         """Hybrid ranking, then the outcome: answer, clarify, the remit's unit, or decline."""
         hybrid = self.hybrid()
         query = self._query_vector(question)
@@ -283,7 +322,7 @@ class PolicySearch:
             route = self._route(question, query, anywhere=True)
         if route is not None:
             outcome = "remit"
-        return SearchResult(
+        result = SearchResult(
             "search",
             ranked,
             total,
@@ -294,6 +333,7 @@ class PolicySearch:
             route=route,
             top_score=top,
         )
+        return result, ranking
 
     @property
     def override(self) -> float:
@@ -357,7 +397,17 @@ class PolicySearch:
         """The best-scoring measures whatever their score (for suggestions, never as an answer)."""
         hybrid = self.hybrid()
         query = self._query_vector(question)
-        return hybrid.rank(hybrid.score(question, query, topic=topic), limit=limit)[0]
+        return hybrid.rank(hybrid.score(question, query, topic=topic), limit=limit, allowed=self._in_force())[
+            0
+        ]
+
+    def _in_force(self) -> np.ndarray | None:
+        """A mask of the measures whose document is in force (None when all are)."""
+        if not self._outdated:
+            return None
+        mask = np.ones(self.hybrid().lexical.n, dtype=bool)
+        mask[list(self._outdated)] = False
+        return mask
 
     def remit_closeness(self, question: str) -> float:
         """How close a question is to any unit's remit (for calibration and diagnostics)."""
@@ -385,9 +435,15 @@ class PolicySearch:
         return SearchResult("unit", matches[offset : offset + limit], len(matches), bool(matches), unit=unit)
 
     def _allowed(
-        self, index: MatchIndex, unit: str | None, category: str | None, document_id: int | None
+        self,
+        index: MatchIndex,
+        unit: str | None,
+        category: str | None,
+        document_id: int | None,
+        include_outdated: bool,
     ) -> set[int] | None:
-        if unit is None and category is None and document_id is None:
+        outdated = set() if include_outdated else self._outdated
+        if unit is None and category is None and document_id is None and not outdated:
             return None
         return {
             i
@@ -395,6 +451,7 @@ class PolicySearch:
             if (unit is None or unit in m.unit_names)
             and (category is None or category in (m.view.category, str(m.category_key[1])))
             and (document_id is None or m.view.document_id == document_id)
+            and i not in outdated
         }
 
     def unit_names(self) -> dict[str, str]:
@@ -403,13 +460,25 @@ class PolicySearch:
         return dict(self._units)
 
 
-def _indexed(measure: Measure, units_by_name: dict[str, ResponsibleUnit]) -> IndexedMeasure:
+def _named_documents(question: str, hits: list[IndexedMeasure]) -> list[IndexedMeasure]:
+    """The hits whose document the question names by year ("2021年方案第5条"), if it names one."""
+    years = set(YEAR.findall(question))
+    if not years:
+        return []
+    return [
+        m
+        for m in hits
+        if (m.view.document_date or "")[:4] in years or any(y in m.view.document_title for y in years)
+    ]
+
+
+def _indexed(measure: Measure, units_by_name: dict[str, ResponsibleUnit], today: dt.date) -> IndexedMeasure:
     unit_words = []
     for name in measure.unit_names:
         unit_words.append(name)
         unit_words.extend(units_by_name[name].aliases or [])
     return IndexedMeasure(
-        view=measure_view(measure),
+        view=measure_view(measure, today=today),
         category_key=(measure.document_id, measure.category.ordinal),
         unit_names=measure.unit_names,
         searchable={
@@ -440,6 +509,8 @@ def match_profile(
     ranked = {(m.measure.document_id, m.measure.number): m for m in found}
     scored: list[Match] = []
     for indexed in index.measures:
+        if indexed.view.validity != IN_FORCE:
+            continue
         base = ranked.get((indexed.view.document_id, indexed.view.number))
         tagged = enterprise_type in (indexed.view.tags or [])
         score = (base.score if base else 0.0) + (PROFILE_TAG_BONUS if tagged else 0.0)

@@ -53,7 +53,12 @@ async def save_both(request: dict[str, str | int]) -> dict[str, object]:
     domain = Domain.empty()
     memory = RedactingInMemoryTrackerStore(domain)
     redis_store = RedactingRedisTrackerStore(
-        domain, host="127.0.0.1", port=6379, db=int(request["redis_db"]), record_exp=3600, key_prefix=KEY_PREFIX
+        domain,
+        host="127.0.0.1",
+        port=6379,
+        db=int(request["redis_db"]),
+        record_exp=3600,
+        key_prefix=KEY_PREFIX,
     )
     tracker = conversation(sender, text)
     await memory.save(tracker)

@@ -74,9 +74,13 @@ def ingest_document(session: Session, parsed: ParsedDocument, *, slug: str, sour
     }
     seen: set[int] = set()
     for parsed_section in parsed.sections:
-        section = _upsert_section(session, document, parsed_section, report)
+        # Implicit headings (no category lines, articles without chapters) have empty titles:
+        # stored under the title of what contains them, so answers never show an empty "（）".
+        section_title = parsed_section.title or document.title
+        section = _upsert_section(session, document, parsed_section, section_title, report)
         for parsed_category in parsed_section.categories:
-            category = _upsert_category(session, document, section, parsed_category, report)
+            category_title = parsed_category.title or section_title
+            category = _upsert_category(session, document, section, parsed_category, category_title, report)
             for parsed_measure in parsed_category.measures:
                 seen.add(parsed_measure.number)
                 _upsert_measure(session, document, category, parsed_measure, existing, units, report)
@@ -117,16 +121,16 @@ def _units_by_name(
 
 
 def _upsert_section(
-    session: Session, document: PolicyDocument, parsed: ParsedSection, report: ImportReport
+    session: Session, document: PolicyDocument, parsed: ParsedSection, title: str, report: ImportReport
 ) -> Section:
     section = session.scalar(
         select(Section).where(Section.document_id == document.id, Section.ordinal == parsed.ordinal)
     )
     if section is None:
-        section = Section(document_id=document.id, ordinal=parsed.ordinal, title=parsed.title)
+        section = Section(document_id=document.id, ordinal=parsed.ordinal, title=title)
         session.add(section)
         report.outline_changed = True
-    if _set_if_changed(section, title=parsed.title):
+    if _set_if_changed(section, title=title):
         report.outline_changed = True
     session.flush()
     return section
@@ -137,6 +141,7 @@ def _upsert_category(
     document: PolicyDocument,
     section: Section,
     parsed: ParsedCategory,
+    title: str,
     report: ImportReport,
 ) -> Category:
     category = session.scalar(
@@ -147,12 +152,12 @@ def _upsert_category(
             document_id=document.id,
             section_id=section.id,
             ordinal=parsed.ordinal,
-            title=parsed.title,
+            title=title,
             lead=parsed.lead,
         )
         session.add(category)
         report.outline_changed = True
-    if _set_if_changed(category, section_id=section.id, title=parsed.title, lead=parsed.lead):
+    if _set_if_changed(category, section_id=section.id, title=title, lead=parsed.lead):
         report.outline_changed = True
     session.flush()
     return category

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import track
 from rich.table import Table
 
@@ -16,6 +17,7 @@ from policy_db.config import PROJECT_ROOT
 from policy_db.dictionary import export_dictionary
 from policy_db.errors import InvalidDocument
 from policy_db.evaluation import bm25_answer, evaluate, load_items, matcher_answer
+from policy_db.formats import ACCEPTED_SUFFIXES, MAX_FILE_BYTES, UnreadableDocument, read_document
 from policy_db.ingest import ImportReport, ingest_document
 from policy_db.migrate import upgrade_database
 from policy_db.parser import parse_document
@@ -37,7 +39,9 @@ def init(export: bool = typer.Option(True, help="also export the jieba dictionar
 
 @app.command("import")
 def import_files(
-    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="document text files"),
+    files: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help=f"document files: {', '.join(ACCEPTED_SUFFIXES)}"
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="parse and preview, write nothing"),
 ) -> None:
     """Import policy documents (idempotent: re-importing the same text changes nothing)."""
@@ -45,11 +49,13 @@ def import_files(
     upgrade_database(runtime.settings.database_url)
     failed = False
     for path in track(files, description="importing", console=console):
-        text = path.read_text(encoding="utf-8")
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise UnreadableDocument(f"文件过大：上限为 {MAX_FILE_BYTES // 1_000_000} MB")
+            text = read_document(path.read_bytes(), path.name)
             parsed = parse_document(text)
-        except InvalidDocument as error:
-            console.print(f"[red]{path}: not imported[/red]\n{error}")
+        except (UnreadableDocument, InvalidDocument) as error:
+            console.print(f"[red]{escape(str(path))}: not imported[/red]\n{escape(str(error))}")
             failed = True
             continue
         with runtime.database.session() as session:

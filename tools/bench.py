@@ -2,7 +2,10 @@
 at 100 and 10,000 measures (SQLite and PostgreSQL) next to a plain BM25 baseline measured in the
 same run; then the bot's REST round trip and throughput.
 
-Prints figures; asserts nothing. Options: --skip-bot, --skip-postgres, --synthetic N.
+Then the import of the 100-measure plan as .docx and .pdf (read, parse, ingest into a new SQLite file).
+
+Prints figures; asserts nothing. Options: --skip-bot, --skip-postgres, --skip-import, --only-import,
+--synthetic N.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import html
+import io
 import random
 import sys
 import tempfile
@@ -28,8 +33,17 @@ from policy_db.catalogue import active_measures  # noqa: E402
 from policy_db.config import Settings, get_settings  # noqa: E402
 from policy_db.embedding import shared_embedder  # noqa: E402
 from policy_db.evaluation import bm25_answer, evaluate, load_items, matcher_answer  # noqa: E402
+from policy_db.formats import read_document  # noqa: E402
 from policy_db.ingest import ingest_document  # noqa: E402
-from policy_db.parser import ParsedCategory, ParsedDocument, ParsedMeasure, ParsedSection, UnitRef  # noqa: E402
+from policy_db.migrate import upgrade_database  # noqa: E402
+from policy_db.parser import (  # noqa: E402
+    ParsedCategory,
+    ParsedDocument,
+    ParsedMeasure,
+    ParsedSection,
+    UnitRef,
+    parse_document,
+)
 from policy_db.runtime import Runtime, build_runtime, prepare_database  # noqa: E402
 from policy_db.search import PolicySearch  # noqa: E402
 from tools.stack import Stack  # noqa: E402
@@ -223,12 +237,81 @@ def bench_bot(questions: list[str]) -> None:
         print(f"[bot] resident memory after the runs: {memory}")
 
 
+def plan_as_docx(text: str) -> bytes:
+    """The plan as a Word file, one paragraph per line."""
+    import docx
+
+    document = docx.Document()
+    for line in filter(None, map(str.strip, text.splitlines())):
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def plan_as_pdf(text: str) -> bytes | None:
+    """The plan as a Chinese PDF (reportlab's built-in CID font; a dev dependency), or None."""
+    try:
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+        from reportlab.platypus import Paragraph, SimpleDocTemplate
+    except ImportError:
+        return None
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("body", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK")
+    style.firstLineIndent = 24
+    buffer = io.BytesIO()
+    lines = filter(None, map(str.strip, text.replace("·", "\u30fb").splitlines()))
+    SimpleDocTemplate(buffer).build([Paragraph(html.escape(line), style) for line in lines])
+    return buffer.getvalue()
+
+
+def bench_import(rounds: int = 3) -> None:
+    """`policybot import` of the seed plan as .docx and .pdf: read, parse, ingest into a new SQLite file."""
+    text = (ROOT / "seeds" / "putuo-2021-business-environment.txt").read_text(encoding="utf-8")
+    for suffix, data in ((".docx", plan_as_docx(text)), (".pdf", plan_as_pdf(text))):
+        if data is None:
+            print(f"[import] {suffix}: reportlab not installed (pip install -e '.[dev]'), skipped")
+            continue
+        reads, parses, ingests = [], [], []
+        for _ in range(rounds):
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{tmp}/import.db"
+                upgrade_database(url)
+                runtime = build_runtime(
+                    Settings(database_url=url, dictionary_path=Path(tmp) / "userdict.txt")
+                )
+                started = time.perf_counter()
+                document = read_document(data, f"plan{suffix}")
+                read = time.perf_counter()
+                parsed = parse_document(document)
+                parse = time.perf_counter()
+                with runtime.database.session() as session:
+                    report = ingest_document(session, parsed, slug="plan", source_text=document)
+                reads.append(read - started)
+                parses.append(parse - read)
+                ingests.append(time.perf_counter() - parse)
+                runtime.database.dispose()
+        read_s, parse_s, ingest_s = (sorted(x)[len(x) // 2] for x in (reads, parses, ingests))
+        print(
+            f"[import] {suffix} {len(data) / 1000:.0f} kB, {len(report.created)} measures: "
+            f"read {read_s * 1000:.0f} ms + parse {parse_s * 1000:.0f} ms + ingest {ingest_s * 1000:.0f} ms "
+            f"= {(read_s + parse_s + ingest_s) * 1000:.0f} ms (median of {rounds})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--synthetic", type=int, default=9900)
     parser.add_argument("--skip-bot", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--only-import", action="store_true", help="only the document import figures")
     args = parser.parse_args()
+    if args.only_import:
+        bench_import()
+        return
     questions = [i.q for i in load_items(EVAL_FILE)]
     bench_embedding(questions)
     with tempfile.TemporaryDirectory() as tmp:
@@ -240,6 +323,8 @@ def main() -> None:
         finally:
             with engine.begin() as connection:
                 connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    if not args.skip_import:
+        bench_import()
     if not args.skip_bot:
         bench_bot(questions)
 

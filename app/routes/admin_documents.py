@@ -13,6 +13,7 @@ from app.schemas.admin import DocumentImport, DocumentImportResult
 from app.schemas.public import DocumentPublic
 from app.security import AdminDep, AuthenticatedRoute, require_admin
 from policy_db.auth import Principal
+from policy_db.formats import MAX_FILE_BYTES, UnsupportedDocumentType, read_document
 from policy_db.kinds import ACTIVE, RETIRED
 from policy_db.runtime import Runtime
 from policy_db.services.documents import (
@@ -52,23 +53,45 @@ def post_document(
     return _import_text(runtime, session, admin, text=body.text, slug=body.slug, commit=body.commit)
 
 
-@router.post("/documents/upload", response_model=DocumentImportResult)
+@router.post(
+    "/documents/upload",
+    response_model=DocumentImportResult,
+    responses={
+        413: {"description": "文件超过 20 MB，或提取出的文字超过 1 MB"},
+        415: {"description": "不支持的文件类型，或内容与扩展名不符"},
+        422: {"description": "文件无法读取（损坏、加密、扫描件、压缩炸弹），或格式有误（逐行列出）"},
+    },
+)
 def upload_document(
     admin: AdminDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    file: Annotated[UploadFile, File(description="UTF-8 文本文件，不超过 1 MB")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="政策文件：.txt（UTF-8 或 GB18030）、.docx、.pdf（须有文字层）、.html/.htm，"
+            f"不超过 {MAX_FILE_BYTES // 1_000_000} MB；"
+            f"提取出的文字不超过 {MAX_DOCUMENT_BYTES // 1_000_000} MB"
+        ),
+    ],
     slug: Annotated[str | None, Form(max_length=120)] = None,
     commit: Annotated[bool, Form()] = False,
 ) -> DocumentImportResult:
-    """The same as POST /documents with a .txt file; the slug defaults to the file name."""
-    data = file.file.read(MAX_DOCUMENT_BYTES + 1)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise HTTPException(413, TOO_LARGE)
+    """The same as POST /documents with a .txt, .docx, .pdf or .html file; the slug defaults to its name."""
+    data = bytearray()
+    while len(data) <= MAX_FILE_BYTES:  # read in chunks: a huge upload stops at the limit
+        chunk = file.file.read(1_000_000)
+        if not chunk:
+            break
+        data += chunk
+    if len(data) > MAX_FILE_BYTES:
+        raise HTTPException(413, f"文件过大：上限为 {MAX_FILE_BYTES // 1_000_000} MB")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise HTTPException(422, "文件应为 UTF-8 编码的文本") from error
+        text = read_document(bytes(data), file.filename or "")
+    except UnsupportedDocumentType as error:
+        raise HTTPException(415, str(error)) from error
+    if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+        raise HTTPException(413, f"文件中的文字过多：提取出的文字上限为 {MAX_DOCUMENT_BYTES // 1_000_000} MB")
     slug = slug or PurePath(file.filename or "").stem.lower()
     return _import_text(runtime, session, admin, text=text, slug=slug, commit=commit)
 

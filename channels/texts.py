@@ -24,5 +24,8 @@ WECHAT_WELCOME = (
 )
 WECHAT_TEXT_ONLY = "目前只能识别文字，请输入文字问题。"
 WECHAT_EMPTY_TEXT = "请输入您想咨询的问题，例如：开办企业需要多长时间？"
-WECHAT_LATE_REPLY = "正在查询，请稍候再发一次您的问题。"
+# The last of WeChat's three deliveries of a slow question: the answer follows as a customer-service
+# message when it is ready; without the API (no appsecret) it can only say the answer is delayed.
+WECHAT_LATE_REPLY = "正在查询，答案稍后发给您。"
+WECHAT_LATE_REPLY_UNSENT = "正在查询，这个问题用时较长，答案有所延迟。"
 WECHAT_RATE_LIMITED = "您的消息太频繁了，请{wait}秒后再试。"

@@ -6,7 +6,10 @@ Register it in credentials.yml::
     channels.wechat.WeChatInput:
       token: ${WECHAT_TOKEN}
       aes_key: ${WECHAT_AES_KEY}   # optional: safe mode (EncodingAESKey, 43 characters)
-      appid: ${WECHAT_APPID}       # required with aes_key
+      appid: ${WECHAT_APPID}       # required with aes_key, and to send late answers
+
+Answers slower than WeChat's three deliveries (~15 s) are sent as customer-service messages when
+they are ready; that needs the appid and WECHAT_APPSECRET (optionally WECHAT_API_BASE_URL).
 
 Rasa aborts start-up when a `${VAR}` in credentials.yml is unset, so either export the
 variables (empty is fine) or leave keys out: a missing or empty key falls back to the
@@ -15,6 +18,7 @@ environment variable. Without a token the channel stays up but answers 503.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,11 +34,13 @@ from channels.texts import (
     FALLBACK_TEXT,
     WECHAT_EMPTY_TEXT,
     WECHAT_LATE_REPLY,
+    WECHAT_LATE_REPLY_UNSENT,
     WECHAT_RATE_LIMITED,
     WECHAT_TEXT_ONLY,
     WECHAT_WELCOME,
 )
 from channels.wechat.formatting import format_reply
+from channels.wechat.official_api import OfficialAccountAPI
 from channels.wechat.protocol import (
     Incoming,
     WeChatProtocol,
@@ -43,7 +49,7 @@ from channels.wechat.protocol import (
     is_event,
     resolve_setting,
 )
-from channels.wechat.state import RecentButtons, ReplyCache, SharedReplies
+from channels.wechat.state import RecentButtons, ReplyCache, SendLater, SharedReplies
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +74,7 @@ class WeChatInput(InputChannel):
             token=resolve_setting(credentials, "token", "WECHAT_TOKEN"),
             aes_key=resolve_setting(credentials, "aes_key", "WECHAT_AES_KEY"),
             appid=resolve_setting(credentials, "appid", "WECHAT_APPID"),
+            appsecret=resolve_setting(credentials, "appsecret", "WECHAT_APPSECRET"),
         )
 
     def __init__(
@@ -75,15 +82,26 @@ class WeChatInput(InputChannel):
         token: str | None,
         aes_key: str | None = None,
         appid: str | None = None,
+        appsecret: str | None = None,
         *,
         replies: ReplyCache | None = None,
         limiter: RateLimiter | None = None,
+        api: OfficialAccountAPI | None = None,
     ) -> None:
         self.protocol = WeChatProtocol(token, aes_key, appid) if token else None
         if self.protocol is None:
             logger.warning("WeChat channel has no token (WECHAT_TOKEN): its webhook answers 503")
+        # Sends the answers that come after WeChat's last delivery (customer-service messages).
+        self.api = api or OfficialAccountAPI.from_environment(appid=appid, secret=appsecret)
+        if self.protocol is not None and self.api is None:
+            logger.warning(
+                "WeChat channel has no WECHAT_APPID/WECHAT_APPSECRET: answers slower than WeChat's "
+                "three deliveries (~15 s) cannot be sent later; the user is told they are delayed"
+            )
         self.replies = replies or ReplyCache(
-            late_reply=WECHAT_LATE_REPLY, shared=SharedReplies.from_environment()
+            late_reply=WECHAT_LATE_REPLY,
+            unsent_late_reply=WECHAT_LATE_REPLY_UNSENT,
+            shared=SharedReplies.from_environment(),
         )
         self.buttons = RecentButtons()
         # WeChat's servers retry any answer but 200 and then show the user an error page, so
@@ -134,9 +152,25 @@ class WeChatInput(InputChannel):
         text = text.strip().lstrip("/").strip()
         if not text:
             return WECHAT_EMPTY_TEXT
+        key = dedupe_key(message)
         return await self.replies.answer(
-            dedupe_key(message), lambda: self._bot_turn(message, text, on_new_message)
+            key,
+            lambda: self._bot_turn(message, text, on_new_message),
+            self._sender_later(message.source, key),
         )
+
+    def _sender_later(self, openid: str, key: str) -> SendLater | None:
+        """How to send `openid` the answer its last delivery promised (WECHAT_LATE_REPLY)."""
+        api = self.api
+        if api is None:
+            return None
+
+        async def send(answer: str) -> None:
+            # wechatpy is synchronous; its retries must not hold up the event loop.
+            result = await asyncio.to_thread(api.send_text, openid, answer)
+            logger.info("WeChat: late answer to %s: %s", key, result.outcome.value)
+
+        return send
 
     async def _bot_turn(self, message: BaseMessage, text: str, on_new_message: OnNewMessage) -> str:
         sender = message.source

@@ -14,7 +14,8 @@ import pytest
 from channels.wechat.state import RecentButtons, ReplyCache, SharedReplies
 
 WECHAT_CUTOFF = 0.1
-LATE = "正在查询"
+LATE = "正在查询，答案稍后发给您。"
+UNSENT = "正在查询，答案有所延迟。"
 
 
 class FakeClock:
@@ -42,10 +43,21 @@ def scaled_cache(**overrides) -> ReplyCache:
     return ReplyCache(**settings)
 
 
-async def deliver(cache: ReplyCache, key: str, bot: Bot) -> str | None:
+class Outbox:
+    """Where late answers go (the customer-service messages), as `send_later`."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, answer: str) -> None:
+        self.sent.append(answer)
+
+
+async def deliver(cache: ReplyCache, key: str, bot: Bot, outbox: Outbox | None = None) -> str | None:
     """One delivery as WeChat makes it: hang up (None) when no reply within the cutoff."""
+    send_later = outbox.send if outbox is not None else None
     try:
-        return await asyncio.wait_for(cache.answer(key, bot.turn), WECHAT_CUTOFF)
+        return await asyncio.wait_for(cache.answer(key, bot.turn, send_later), WECHAT_CUTOFF)
     except asyncio.TimeoutError:
         return None
 
@@ -81,6 +93,44 @@ async def test_turn_slower_than_all_deliveries_gets_the_late_reply_in_time() -> 
     replies = [await deliver(cache, "msg:1", bot) for _ in range(3)]
     assert replies == [None, None, LATE]
     assert bot.turns == 1
+
+
+async def test_a_late_last_delivery_says_the_answer_follows_and_it_is_sent_once() -> None:
+    cache, bot, outbox = scaled_cache(), Bot(seconds=0.6), Outbox()
+    replies = [await deliver(cache, "msg:1", bot, outbox) for _ in range(3)]
+    assert replies == [None, None, LATE]
+    # A stray extra delivery before the turn ends arranges no second message.
+    assert await deliver(cache, "msg:1", bot, outbox) == LATE
+    assert outbox.sent == []
+    await asyncio.sleep(0.4)
+    assert outbox.sent == [bot.answer] and bot.turns == 1
+    assert await deliver(cache, "msg:1", bot, outbox) == bot.answer  # later retries: the answer
+    await asyncio.sleep(0.05)
+    assert outbox.sent == [bot.answer]
+
+
+async def test_an_answer_in_time_for_the_last_delivery_is_not_sent_again() -> None:
+    cache, bot, outbox = scaled_cache(), Bot(seconds=0.25), Outbox()
+    replies = [await deliver(cache, "msg:1", bot, outbox) for _ in range(3)]
+    assert replies == [None, None, bot.answer]
+    await asyncio.sleep(0.1)
+    assert outbox.sent == []
+
+
+async def test_without_a_way_to_send_later_the_last_delivery_says_the_answer_is_delayed() -> None:
+    cache, bot = scaled_cache(unsent_late_reply=UNSENT), Bot(seconds=0.6)
+    assert [await deliver(cache, "msg:1", bot) for _ in range(3)] == [None, None, UNSENT]
+
+
+async def test_a_failing_send_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    class Unreachable(Outbox):
+        async def send(self, answer: str) -> None:
+            raise ConnectionError("WeChat unreachable")
+
+    cache, bot = scaled_cache(), Bot(seconds=0.35)
+    assert [await deliver(cache, "msg:1", bot, Unreachable()) for _ in range(3)] == [None, None, LATE]
+    await asyncio.sleep(0.2)
+    assert "sending the late answer to msg:1 failed" in caplog.text
 
 
 async def test_hanging_up_does_not_cancel_the_turn() -> None:
@@ -170,6 +220,26 @@ async def test_a_slow_turn_on_one_replica_reaches_a_retry_on_the_other() -> None
     assert await deliver(a, "msg:1", slow) is None  # WeChat hangs up on replica A…
     assert await deliver(b, "msg:1", idle) == slow.answer  # …and its retry lands on B
     assert (slow.turns, idle.turns) == (1, 0)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("order", ["aba", "abb", "abab"])
+async def test_a_late_answer_is_sent_once_across_replicas(order: str) -> None:
+    # WeChat's deliveries of one slow message reach replicas in `order`; the turn runs on A.
+    prefix = f"test:{uuid.uuid4().hex}:"
+    replicas = {"a": replica(prefix=prefix), "b": replica(prefix=prefix)}
+    outboxes = {"a": Outbox(), "b": Outbox()}
+    slow, idle = Bot(seconds=0.6), Bot(answer="不该出现")
+    replies = []
+    for name in order:
+        bot = slow if name == "a" else idle
+        replies.append(await deliver(replicas[name], "msg:1", bot, outboxes[name]))
+    assert replies == [None, None] + [LATE] * (len(order) - 2)
+    await asyncio.sleep(0.5)
+    assert outboxes["a"].sent + outboxes["b"].sent == [slow.answer]
+    assert (slow.turns, idle.turns) == (1, 0)
+    # The replica that answered the last delivery late is the one that sends.
+    assert outboxes[order[2]].sent == [slow.answer]
 
 
 async def test_without_redis_each_replica_still_answers() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from itertools import count
@@ -10,7 +11,7 @@ from itertools import count
 import httpx
 import pytest
 
-from .conftest import RATE_LIMIT, RasaServer
+from .conftest import RASA, RATE_LIMIT, ROOT, SLOW_ACTION_SECONDS, RasaServer
 from .wechat_sim import (
     ACCOUNT,
     event_xml,
@@ -150,3 +151,59 @@ def test_a_flooding_follower_is_asked_to_slow_down_politely(client, rasa_wechat)
     assert all("太频繁" not in r for r in replies[:RATE_LIMIT])
     assert all("太频繁" in r and "秒后再试" in r for r in replies[RATE_LIMIT:])
     assert "太频繁" not in ask(client, rasa_wechat, "你好", openid="oPatient")
+
+
+def test_an_answer_slower_than_all_deliveries_is_sent_when_ready(rasa_wechat: RasaServer) -> None:
+    # The tiny bot's slow lookup takes longer than WeChat's three deliveries of the message.
+    openid, msg_id = "oPatient", next(_msg_ids)
+    body = text_xml("慢慢查一下", msg_id=msg_id, openid=openid).encode()
+    started = time.monotonic()
+    replies, last_took = [], 0.0
+    with httpx.Client(base_url=rasa_wechat.url, timeout=WECHAT_DEADLINE_SECONDS) as wechat:
+        for _ in range(3):  # WeChat: wait 5 s, hang up, deliver again
+            sent = time.monotonic()
+            try:
+                response = wechat.post(WEBHOOK, params=rasa_wechat.wechat.query(), content=body)
+            except httpx.TimeoutException:
+                replies.append(None)
+                continue
+            last_took = time.monotonic() - sent
+            assert response.status_code == 200, response.text
+            replies.append(xml_fields(response.text)["Content"])
+    assert replies == [None, None, "正在查询，答案稍后发给您。"]
+    assert last_took < WECHAT_DEADLINE_SECONDS
+
+    deadline = started + SLOW_ACTION_SECONDS + 10
+    while not rasa_wechat.api.sent_to(openid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    arrived = time.monotonic() - started
+    time.sleep(1.5)  # nothing else follows
+    answer = "\n".join(
+        ["查询完毕，为您找到以下措施：", "1. 第7条 企业开办一网通办（区市场监管局）", "回复“更多”查看更多"]
+    )
+    assert rasa_wechat.api.sent_to(openid) == [answer], f"after {arrived:.1f} s"
+    assert SLOW_ACTION_SECONDS <= arrived < SLOW_ACTION_SECONDS + 3
+    for text in [*replies[2:], *rasa_wechat.api.sent_to(openid)]:
+        assert not any(word in text for word in ("再发", "重新发送", "再问")), text
+    # The conversation goes on from the late answer: its button is remembered.
+    with httpx.Client(base_url=rasa_wechat.url, timeout=30) as client:
+        assert ask(client, rasa_wechat, "更多", openid=openid) == "暂时没有更多相关措施了。"
+
+
+def test_without_an_appsecret_the_channel_says_the_answer_is_delayed_and_warns_once() -> None:
+    # Built as Rasa builds it, in Rasa's environment, with no WECHAT_APPSECRET.
+    script = (
+        "import logging; logging.basicConfig(level=logging.WARNING)\n"
+        "from channels.wechat.channel import WeChatInput\n"
+        "from channels.texts import WECHAT_LATE_REPLY_UNSENT\n"
+        "channel = WeChatInput.from_credentials({'token': 't', 'appid': 'wx1'})\n"
+        "assert channel.api is None\n"
+        "assert channel.replies.unsent_late_reply == WECHAT_LATE_REPLY_UNSENT\n"
+    )
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "REDIS_URL": ""}
+    done = subprocess.run(
+        [str(RASA.parent / "python"), "-c", script], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "WECHAT_APPSECRET" in line]
+    assert len(warnings) == 1 and "delayed" in warnings[0]

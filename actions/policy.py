@@ -15,9 +15,11 @@ from actions.replies import (
     clarify_payload,
     contact_text,
     follow_up_buttons,
+    measure_button,
     measure_line,
     measures_payload,
     parse_key,
+    several_documents,
     topic_buttons,
     trim,
     units_payload,
@@ -25,6 +27,8 @@ from actions.replies import (
 from actions.scope import declined_elsewhere
 from policy_db import catalogue
 from policy_db.catalogue import MeasureView, measure_key
+from policy_db.errors import MeasureNotFound
+from policy_db.kinds import EXPIRED, IN_FORCE, PENDING
 from policy_db.retrieval import RemitRoute
 from policy_db.runtime import Runtime
 from policy_db.text import parse_chinese_number
@@ -45,7 +49,8 @@ def present_measures(
     dispatcher: CollectingDispatcher, measures: list[MeasureView], *, intro: str, more: bool
 ) -> None:
     """Utter a numbered list with follow-up buttons and the measures payload."""
-    lines = [measure_line(i, m) for i, m in enumerate(measures, 1)]
+    named = several_documents(measures)
+    lines = [measure_line(i, m, with_document=named) for i, m in enumerate(measures, 1)]
     text = trim("\n".join([intro, *lines, "点“详情”看全文，或问“这个找哪个部门”。"]), 260)
     dispatcher.utter_message(
         text=text, buttons=follow_up_buttons(measures, more), json_message=measures_payload(measures)
@@ -71,16 +76,23 @@ def clarify_reply(
     dispatcher: CollectingDispatcher, measures: list[MeasureView], intro: str = CLARIFY_INTRO
 ) -> None:
     """Plausible but not sure: offer the candidates as quick replies; the click is logged."""
-    lines = [measure_line(i, m) for i, m in enumerate(measures, 1)]
+    named = several_documents(measures)
+    lines = [measure_line(i, m, with_document=named) for i, m in enumerate(measures, 1)]
     text = trim("\n".join([intro, *lines]), 260)
-    buttons = [
-        button(
-            f"第{m.number}条 {m.title}"[:24], "ask_measure", measure_number=str(m.number), choice="clarify"
-        )
-        for m in measures
-    ]
+    buttons = [measure_button(f"第{m.number}条 {m.title}"[:24], m, choice="clarify") for m in measures]
     buttons.append(button("都不是，转人工", "human_handoff"))
     dispatcher.utter_message(text=text, buttons=buttons, json_message=clarify_payload(measures))
+
+
+def outdated_notice(dispatcher: CollectingDispatcher, measure: MeasureView) -> None:
+    """Say that a measure comes from a document no longer (or not yet) in force, and which."""
+    common = {"document": measure.document_title, "number": str(measure.number)}
+    if measure.validity == PENDING:
+        dispatcher.utter_message(response="utter_measure_pending", **common)
+    elif measure.validity == EXPIRED:
+        dispatcher.utter_message(response="utter_measure_expired", **common)
+    else:
+        dispatcher.utter_message(response="utter_measure_replaced", replaced_by=measure.replaced_by, **common)
 
 
 def remit_reply(
@@ -119,13 +131,23 @@ def answer_question(
     """Answer, clarify, route by remit or decline; an out-of-scope label needs a strong match to answer."""
     result = runtime.search.search(query, topic=topic, limit=PAGE)
     outcome, route = result.outcome, result.route
+    for old in result.outdated_measures:
+        # The best match is in a replaced or expired document: say so before what is in force.
+        outdated_notice(dispatcher, old)
+        if outcome == "decline":
+            dispatcher.utter_message(
+                response="utter_no_current_measure", contact=contact_text(runtime.service_center)
+            )
+            record_question(runtime, tracker, "no_match", top_score=result.top_score)
+            return []
     if out_of_scope and outcome in ("answer", "clarify") and result.top_score < runtime.search.override:
         # Not a plan question by NLU, not a confident match: a unit's remit, or out of scope.
         route = runtime.search.route(query)
         outcome = "remit" if route else "decline"
     if outcome == "answer":
         measures = result.measures
-        present_measures(dispatcher, measures, intro="为您找到这些相关措施：", more=result.total > PAGE)
+        intro = "现行文件中相关的措施：" if result.outdated else "为您找到这些相关措施："
+        present_measures(dispatcher, measures, intro=intro, more=result.total > PAGE)
         record_question(runtime, tracker, "answered", measures, measures[0].score)
     elif outcome == "clarify":
         clarify_reply(dispatcher, result.measures)
@@ -233,9 +255,11 @@ class ActionMeasureDetail(PolicyAction):
         if measure is None:
             dispatcher.utter_message(response="utter_measure_not_found")
             return [SlotSet("measure_number", None)]
+        if measure.validity != IN_FORCE:
+            outdated_notice(dispatcher, measure)
         text = trim(
             f"第{measure.number}条（{measure.category}）：{measure.text}\n"
-            f"责任单位：{'、'.join(measure.units)}",
+            f"责任单位：{'、'.join(measure.units)}\n出自：{measure.document_title}",
             240,
         )
         buttons = [button("哪个部门负责", "ask_unit"), button("转人工", "human_handoff")]
@@ -258,6 +282,11 @@ class ActionMeasureDetail(PolicyAction):
         raw = tracker.get_slot("measure_number") or next(
             tracker.get_latest_entity_values("measure_number"), None
         )
+        if raw is not None and ":" in str(raw):  # a quick reply names the measure by its key
+            try:
+                return _load(runtime, *parse_key(str(raw)))
+            except (ValueError, MeasureNotFound):
+                return None
         number = _number(raw)
         last = [parse_key(k) for k in tracker.get_slot("last_measures") or []]
         if user_intent(tracker) == "ask_detail" and last:
@@ -267,7 +296,9 @@ class ActionMeasureDetail(PolicyAction):
                 return _load(runtime, *last[number - 1])
         if number is None:
             return None
-        result = runtime.search.search(f"第{number}条", limit=1)
+        # The user's words may name the document by its year ("2021年方案第5条").
+        asked = f"{user_text(tracker)} 第{number}条"
+        result = runtime.search.search(asked, limit=1)
         return result.measures[0] if result.measures else None
 
 

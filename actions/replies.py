@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policy_db.catalogue import MeasureView
+from policy_db.catalogue import MeasureView, measure_key
 from policy_db.seeding import DEFAULT_SERVICE_CENTER
 
 TEXT_LIMIT = 200
@@ -17,20 +17,37 @@ def parse_key(key: str) -> tuple[int, int]:
     return int(document_id), int(number)
 
 
-def measure_line(index: int, measure: MeasureView) -> str:
-    """One numbered line: "1. 第25条 落实留抵退税（区税务局）"."""
-    return f"{index}. 第{measure.number}条 {measure.title}（{'、'.join(measure.units)}）"
+def several_documents(measures: list[MeasureView]) -> bool:
+    """Whether a list cites more than one document (then each line names its document)."""
+    return len({m.document_id for m in measures}) > 1
+
+
+def measure_line(index: int, measure: MeasureView, *, with_document: bool = False) -> str:
+    """One numbered line: "1. 第25条 落实留抵退税（区税务局）", with 〔its document〕 when asked."""
+    line = f"{index}. 第{measure.number}条 {measure.title}（{'、'.join(measure.units)}）"
+    return f"{line}〔{measure.document_title}〕" if with_document else line
+
+
+# The DESIGN.md `measures` payload's fields; document_date and validity tell which plan and whether
+# it is in force ("in_force", "pending", "expired", "replaced"; replaced_by names the newer one).
+PAYLOAD_FIELDS = (
+    "document_id",
+    "number",
+    "title",
+    "text",
+    "category",
+    "units",
+    "score",
+    "document_title",
+    "document_date",
+    "validity",
+    "replaced_by",
+)
 
 
 def measures_payload(measures: list[MeasureView]) -> dict[str, Any]:
     """The DESIGN.md `measures` payload, best first."""
-    fields = ("document_id", "number", "title", "text", "category", "units", "score")
-    return {
-        "type": "measures",
-        "measures": [
-            {k: m.payload()[k] for k in fields} | {"document_title": m.document_title} for m in measures
-        ],
-    }
+    return {"type": "measures", "measures": [{k: m.payload()[k] for k in PAYLOAD_FIELDS} for m in measures]}
 
 
 def clarify_payload(measures: list[MeasureView]) -> dict[str, Any]:
@@ -54,11 +71,14 @@ def button(title: str, intent: str, **entities: str) -> dict[str, str]:
     return {"title": title, "payload": payload}
 
 
+def measure_button(title: str, measure: MeasureView, **entities: str) -> dict[str, str]:
+    """A quick reply opening one measure by its key (numbers repeat across documents)."""
+    return button(title, "ask_measure", measure_number=measure_key(measure), **entities)
+
+
 def follow_up_buttons(measures: list[MeasureView], more: bool) -> list[dict[str, str]]:
     """更多 / 第N条详情 / 哪个部门负责."""
-    buttons = [
-        button(f"第{m.number}条详情", "ask_measure", measure_number=str(m.number)) for m in measures[:3]
-    ]
+    buttons = [measure_button(f"第{m.number}条详情", m) for m in measures[:3]]
     buttons.append(button("哪个部门负责", "ask_unit"))
     if more:
         buttons.insert(0, button("更多", "more"))

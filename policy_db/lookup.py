@@ -28,6 +28,7 @@ class MeasureQuery:
     category: str | None = None
     section: str | None = None
     document_id: int | None = None
+    include_outdated: bool = False  # also measures of expired and replaced documents
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def find_measures(
         document_id=query.document_id,
         limit=MAX_RANKED if wide else limit,
         offset=0 if wide else offset,
+        # A document asked for by id is searched whatever its validity.
+        include_outdated=query.include_outdated or query.document_id is not None,
     )
     matches, total = result.matches, result.total
     if wide:

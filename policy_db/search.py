@@ -280,8 +280,10 @@ class PolicySearch:
         return result
 
     def _better_outdated(self, ranking: Ranking, top: float, allowed: set[int] | None) -> list[Match]:
-        """The best measure of a replaced or expired document, if it is a confident match above `top`."""
+        """The best measure of a replaced or expired document when only such documents match confidently."""
         hybrid = self.hybrid()
+        if top >= hybrid.answer_threshold:
+            return []
         mask = np.zeros(hybrid.lexical.n, dtype=bool)
         mask[[i for i in self._outdated if allowed is None or i in allowed]] = True
         best = ranking.top(mask)

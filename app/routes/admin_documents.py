@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from sqlalchemy.orm import Session
 
 from app.deps import RuntimeDep, SessionDep
-from app.schemas.admin import DocumentImport, DocumentImportResult
+from app.schemas.admin import DocumentImport, DocumentImportResult, DocumentUpdate
 from app.schemas.public import DocumentPublic
 from app.security import AdminDep, AuthenticatedRoute, require_admin
 from policy_db.auth import Principal
@@ -21,6 +21,7 @@ from policy_db.services.documents import (
     add_document_text,
     document_state,
     set_document_status,
+    update_document,
 )
 
 router = APIRouter(
@@ -30,7 +31,15 @@ TOO_LARGE = f"文件过大：上限为 {MAX_DOCUMENT_BYTES // 1_000_000} MB"
 
 
 def _import_text(
-    runtime: Runtime, session: Session, admin: Principal, *, text: str, slug: str, commit: bool
+    runtime: Runtime,
+    session: Session,
+    admin: Principal,
+    *,
+    text: str,
+    slug: str,
+    commit: bool,
+    metadata: dict[str, Any] | None = None,
+    supersedes: str | None = None,
 ) -> DocumentImportResult:
     if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise HTTPException(413, TOO_LARGE)
@@ -41,6 +50,8 @@ def _import_text(
         slug=slug,
         commit=commit,
         dictionary_path=runtime.settings.dictionary_path,
+        metadata=metadata,
+        supersedes=supersedes,
     )
     return DocumentImportResult(**result)
 
@@ -50,7 +61,17 @@ def post_document(
     body: DocumentImport, admin: AdminDep, runtime: RuntimeDep, session: SessionDep
 ) -> DocumentImportResult:
     """Preview (default) or, with `commit`, import a document's text; 422 lists bad lines."""
-    return _import_text(runtime, session, admin, text=body.text, slug=body.slug, commit=body.commit)
+    metadata = body.metadata.model_dump(exclude_none=True) if body.metadata else None
+    return _import_text(
+        runtime,
+        session,
+        admin,
+        text=body.text,
+        slug=body.slug,
+        commit=body.commit,
+        metadata=metadata,
+        supersedes=body.supersedes,
+    )
 
 
 @router.post(
@@ -94,6 +115,17 @@ def upload_document(
         raise HTTPException(413, f"文件中的文字过多：提取出的文字上限为 {MAX_DOCUMENT_BYTES // 1_000_000} MB")
     slug = slug or PurePath(file.filename or "").stem.lower()
     return _import_text(runtime, session, admin, text=text, slug=slug, commit=commit)
+
+
+@router.patch("/documents/{document_id}", response_model=DocumentPublic)
+def patch_document(
+    document_id: int, body: DocumentUpdate, admin: AdminDep, session: SessionDep
+) -> DocumentPublic:
+    """Correct a document's title, 文号 or dates, or record which document replaced it."""
+    document = update_document(
+        session, actor=admin, document_id=document_id, changes=body.model_dump(exclude_unset=True)
+    )
+    return document_state(session, document)
 
 
 @router.post("/documents/{document_id}/retire", response_model=DocumentPublic)

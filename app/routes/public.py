@@ -57,11 +57,14 @@ def search_measures(
     unit: Annotated[str | None, Query(max_length=100, description="unit name or alias")] = None,
     category: Annotated[str | None, Query(max_length=300, description="category title")] = None,
     document_id: Annotated[int | None, Query(ge=1)] = None,
+    include_outdated: Annotated[bool, Query(description="also expired and replaced documents")] = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> MeasureList:
     """Ranked search with the bot's matcher; without `q`, the filtered measures in order."""
-    query = MeasureQuery(q=q, unit=unit, category=category, document_id=document_id)
+    query = MeasureQuery(
+        q=q, unit=unit, category=category, document_id=document_id, include_outdated=include_outdated
+    )
     return find_measures(runtime.search, session, query, limit=limit, offset=offset)
 
 

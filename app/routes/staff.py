@@ -15,7 +15,7 @@ from app.exports import CSV_RESPONSE, XLSX_RESPONSE, csv_response, dated_filenam
 from app.schemas.public import MeasureList
 from app.security import AuthenticatedRoute, require_staff
 from policy_db.catalogue import MeasureView
-from policy_db.kinds import STATUS_LABELS
+from policy_db.kinds import STATUS_LABELS, VALIDITY_LABELS
 from policy_db.lookup import MeasureQuery, find_measures
 
 router = APIRouter(
@@ -35,6 +35,7 @@ COLUMNS = [
     ("标签", 16),
     ("状态", 6),
     ("版本", 6),
+    ("文件效力", 8),
 ]
 
 
@@ -44,9 +45,10 @@ def measure_query(
     category: Annotated[str | None, Query(max_length=300, description="类别标题")] = None,
     section: Annotated[str | None, Query(max_length=300, description="章标题")] = None,
     document_id: Annotated[int | None, Query(ge=1)] = None,
+    include_outdated: Annotated[bool, Query(description="也查已失效、已被替代的文件")] = False,
 ) -> MeasureQuery:
     """The filters from the query string."""
-    return MeasureQuery(q, unit, category, section, document_id)
+    return MeasureQuery(q, unit, category, section, document_id, include_outdated)
 
 
 QueryDep = Annotated[MeasureQuery, Depends(measure_query)]
@@ -102,4 +104,5 @@ def measure_row(measure: MeasureView) -> list[Any]:
         "、".join(measure.tags),
         STATUS_LABELS.get(measure.status, measure.status),  # type: ignore[call-overload]
         measure.version,
+        VALIDITY_LABELS[measure.validity],
     ]

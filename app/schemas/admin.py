@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from policy_db.catalogue import DocumentView
 from policy_db.input_text import PlainTextModel
 from policy_db.kinds import Role, Status, UnitKind, UnitRole
 
@@ -174,14 +175,36 @@ class CategoryDetail(CategoryAdmin):
     measures: int
 
 
+class DocumentMetadataFields(_Request):
+    """A document's title, 文号 and dates; a field left out keeps what the document states."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    document_number: str | None = Field(default=None, max_length=80, examples=["普府办〔2022〕5号"])
+    issued_on: dt.date | None = None
+    effective_on: dt.date | None = None
+    expires_on: dt.date | None = None
+
+
+class DocumentUpdate(DocumentMetadataFields):
+    """Edit a document's metadata; `superseded_by` is the id of the document replacing it, or null."""
+
+    superseded_by: int | None = Field(default=None, ge=1)
+
+
 class DocumentImport(_Request):
-    """A policy document's text; `commit` false (the default) only previews."""
+    """A policy document's text; `commit` false (the default) only previews.
+
+    `metadata` corrects what the parser read from the document; `supersedes` is the slug of the
+    document this one replaces (it is then marked replaced and kept for staff searches).
+    """
 
     multiline_fields = frozenset({"text"})
 
     text: str = Field(min_length=1)
     slug: str = Field(min_length=1, max_length=120, examples=["putuo-2022-plan"])
     commit: bool = False
+    metadata: DocumentMetadataFields | None = None
+    supersedes: str | None = Field(default=None, min_length=1, max_length=120, examples=["putuo-2021-plan"])
 
 
 class DocumentSummary(BaseModel):
@@ -194,6 +217,11 @@ class DocumentSummary(BaseModel):
     categories: int
     measures: int
     units: list[str]
+    shape: str = ""
+    shape_label: str = ""
+    document_number: str | None = None
+    effective_on: str | None = None
+    expires_on: str | None = None
 
 
 class ImportReportPublic(BaseModel):
@@ -214,6 +242,8 @@ class DocumentImportResult(BaseModel):
     committed: bool
     summary: DocumentSummary
     report: ImportReportPublic
+    metadata: dict[str, str | None]  # what is (or would be) stored: the document's words, corrected
+    supersedes: DocumentView | None = None  # the replaced document, as it is (or would be) after
 
 
 class SynonymCreate(_Request):

@@ -124,6 +124,10 @@ class DocumentRecord(_Record):
     preamble: str = ""
     source_text: str
     status: Status = "active"
+    document_number: str = Field(default="", max_length=80)
+    effective_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    superseded_by: int | None = Field(default=None, ge=1)  # the id of the document replacing it
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     sections: list[SectionRecord] = Field(default_factory=list)
@@ -189,6 +193,10 @@ def _document_record(document: PolicyDocument) -> DocumentRecord:
         preamble=document.preamble,
         source_text=document.source_text,
         status=document.status,  # type: ignore[arg-type]
+        document_number=document.document_number or "",
+        effective_on=document.effective_on,
+        expires_on=document.expires_on,
+        superseded_by=document.superseded_by_id,
         created_at=_optional_utc(document.created_at),
         updated_at=_optional_utc(document.updated_at),
         sections=[
@@ -242,7 +250,14 @@ def backup_problems(data: CatalogueBackup) -> list[str]:
     problems += _duplicates("同义词", [(s.variant, s.term) for s in data.synonyms])
     problems += _duplicates("停用词", data.stopwords)
     known_units = {u.name for u in data.units}
+    document_ids = {d.id for d in data.documents}
     for doc in data.documents:
+        if doc.superseded_by is not None and (
+            doc.superseded_by == doc.id or doc.superseded_by not in document_ids
+        ):
+            problems.append(f"文件{doc.id}的替代文件{doc.superseded_by}不存在或是它自己")
+        if doc.effective_on and doc.expires_on and doc.expires_on < doc.effective_on:
+            problems.append(f"文件{doc.id}的失效日期早于施行日期")
         categories = [c for s in doc.sections for c in s.categories]
         measures = [m for c in categories for m in c.measures]
         problems += _duplicates(f"文件{doc.id}的章序号", [s.ordinal for s in doc.sections])
@@ -304,6 +319,12 @@ def restore_backup(
     session.flush()
     for document in data.documents:
         _add_document(session, document, {name: u.id for name, u in units.items()})
+    session.flush()
+    for document in data.documents:  # once every document exists, which replaced which
+        if document.superseded_by is not None:
+            stored = session.get(PolicyDocument, document.id)
+            assert stored is not None
+            stored.superseded_by_id = document.superseded_by
     session.add_all([Synonym(term=s.term, variant=s.variant) for s in data.synonyms])
     session.add_all([Stopword(word=w) for w in data.stopwords])
     session.flush()
@@ -351,6 +372,9 @@ def _add_document(session: Session, doc: DocumentRecord, unit_ids: dict[str, int
             preamble=doc.preamble,
             source_text=doc.source_text,
             status=doc.status,
+            document_number=doc.document_number,
+            effective_on=doc.effective_on,
+            expires_on=doc.expires_on,
             **{k: v for k, v in times.items() if v is not None},
         )
     )

@@ -83,6 +83,10 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/admin/documents/upload"): {
         "files": {"file": ("matrix-plan.txt", NEW_PLAN.encode(), "text/plain")}
     },
+    ("PATCH", "/api/admin/documents/{document_id}"): {
+        "url": "/api/admin/documents/1",
+        "json": {"document_number": "普府办〔2021〕12号"},
+    },
     ("POST", "/api/admin/documents/{document_id}/retire"): {"url": "/api/admin/documents/1/retire"},
     ("POST", "/api/admin/documents/{document_id}/restore"): {"url": "/api/admin/documents/1/restore"},
     ("GET", "/api/admin/synonyms"): {},

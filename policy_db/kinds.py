@@ -52,9 +52,10 @@ STAFF: Role = "staff"
 ROLES: tuple[Role, ...] = get_args(Role)
 ROLE_LABELS: dict[Role, str] = {"staff": "工作人员", "admin": "管理员"}  # the safer role first
 
-# person: a person's records (questions, ratings, chat history) deleted at their request.
+# person: a person's records (questions, ratings, chat history) deleted at their request;
+# profile: a company's saved enterprise profile (policy notifications) deleted at its request.
 AuditEntity = Literal[
-    "measure", "example", "unit", "category", "document", "synonym", "token", "catalogue", "person"
+    "measure", "example", "unit", "category", "document", "synonym", "token", "catalogue", "person", "profile"
 ]
 AUDIT_ENTITIES: tuple[AuditEntity, ...] = get_args(AuditEntity)
 AuditAction = Literal["create", "update", "delete", "retire", "restore", "import", "revoke", "supersede"]

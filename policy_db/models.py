@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -331,3 +332,103 @@ class DailyCount(Base):
     counter: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- policies find the company: saved profiles, policy changes, the outbox, the widget's inbox ---
+
+
+class EnterpriseProfile(Timestamped, Base):
+    """A company's saved profile (with its consent), matched against every published change.
+
+    It holds no personal data beyond the channel user id (the widget's client id or the WeChat
+    openid): the company's kinds, industry, street, size and topics, and which consent text it
+    agreed to when. `match_key` is the canonical (types, topics, industry) signature: matching
+    runs once per distinct signature, not once per row.
+    """
+
+    __tablename__ = "enterprise_profile"
+    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    channel_user_id: Mapped[str] = mapped_column(String(120))
+    enterprise_types: Mapped[list[str]] = mapped_column(default=list)
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    street: Mapped[str] = mapped_column(String(60), default="")
+    size: Mapped[str] = mapped_column(String(20), default="")
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    match_key: Mapped[str] = mapped_column(String(1000), index=True)
+    consent_text_version: Mapped[str] = mapped_column(String(20))
+    consented_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    @validates("industry", "street")
+    def _masked(self, _key: str, value: str) -> str:
+        return redact(value)  # typed-in words: a phone number or an ID never gets stored
+
+
+class PolicyChange(Base):
+    """One published admin change (new or edited measures, a document's import) and whether it notified.
+
+    `fingerprint` identifies the content published (each measure's key and matched fields), so
+    publishing the same content again reuses this row and its notifications instead of repeating them.
+    """
+
+    __tablename__ = "policy_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    measure_keys: Mapped[list[str]] = mapped_column(default=list)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    notified: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class Notification(Base):
+    """The outbox: one change for one profile, delivered once by a worker (or merged into a digest).
+
+    States: pending → sending (leased by a worker until `lease_until`) → sent, or back to pending
+    with a later `next_attempt_at`, or failed after the last attempt; `merged` when its measures
+    travel in another notification of the same profile (`merged_into_id`, the digest).
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "change_id"),
+        Index("ix_notification_due", "state", "next_attempt_at"),
+        Index("ix_notification_profile_state", "profile_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("enterprise_profile.id", ondelete="CASCADE"))
+    change_id: Mapped[int] = mapped_column(ForeignKey("policy_change.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    measure_keys: Mapped[list[str]] = mapped_column(default=list)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InboxItem(Base):
+    """A notification delivered to the widget: stored here is delivered; `read_at` once it was opened."""
+
+    __tablename__ = "inbox_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise_profile.id", ondelete="CASCADE"), index=True
+    )
+    notification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification.id", ondelete="SET NULL"), unique=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    measure_keys: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -12,16 +14,17 @@ from rich.progress import track
 from rich.table import Table
 
 from app.bot_client import bot_answer
+from policy_db.auth import Principal
 from policy_db.calibration import save_calibration
 from policy_db.config import PROJECT_ROOT
 from policy_db.dictionary import export_dictionary
-from policy_db.errors import InvalidDocument
+from policy_db.errors import PolicyError
 from policy_db.evaluation import bm25_answer, evaluate, load_items, matcher_answer
 from policy_db.formats import ACCEPTED_SUFFIXES, MAX_FILE_BYTES, UnreadableDocument, read_document
-from policy_db.ingest import ImportReport, ingest_document
+from policy_db.kinds import ADMIN
 from policy_db.migrate import upgrade_database
-from policy_db.parser import parse_document
 from policy_db.runtime import build_runtime, prepare_database
+from policy_db.services.documents import add_document_text
 
 app = typer.Typer(help="普陀营商政策助手 — policy database tools", no_args_is_help=True)
 console = Console()
@@ -37,14 +40,38 @@ def init(export: bool = typer.Option(True, help="also export the jieba dictionar
     console.print(f"database ready: {runtime.settings.database_url}")
 
 
+# Imports from the command line are audited under this name.
+CLI_ACTOR = Principal(name="policybot import", role=ADMIN)
+
+
 @app.command("import")
 def import_files(
     files: list[Path] = typer.Argument(
         ..., exists=True, dir_okay=False, help=f"document files: {', '.join(ACCEPTED_SUFFIXES)}"
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="parse and preview, write nothing"),
+    supersedes: str = typer.Option(None, help="slug of the document this one replaces (one file only)"),
+    document_number: str = typer.Option(None, help="文号, when the document does not state it"),
+    effective_on: datetime.datetime = typer.Option(None, formats=["%Y-%m-%d"], help="施行日期"),
+    expires_on: datetime.datetime = typer.Option(None, formats=["%Y-%m-%d"], help="失效日期 (last day)"),
 ) -> None:
-    """Import policy documents (idempotent: re-importing the same text changes nothing)."""
+    """Import policy documents (idempotent: re-importing the same text changes nothing).
+
+    The slug is the file name without its extension, in lower case. Title, 文号 and dates are read
+    from the document; the options correct them. Imports are audited like the console's.
+    """
+    metadata = {
+        name: value.date() if isinstance(value, datetime.datetime) else value
+        for name, value in (
+            ("document_number", document_number),
+            ("effective_on", effective_on),
+            ("expires_on", expires_on),
+        )
+        if value is not None
+    }
+    if (supersedes or metadata) and len(files) > 1:
+        console.print("[red]--supersedes and the metadata options apply to one file at a time[/red]")
+        raise typer.Exit(2)
     runtime = build_runtime()
     upgrade_database(runtime.settings.database_url)
     failed = False
@@ -53,31 +80,43 @@ def import_files(
             if path.stat().st_size > MAX_FILE_BYTES:
                 raise UnreadableDocument(f"文件过大：上限为 {MAX_FILE_BYTES // 1_000_000} MB")
             text = read_document(path.read_bytes(), path.name)
-            parsed = parse_document(text)
-        except (UnreadableDocument, InvalidDocument) as error:
+            with runtime.database.session() as session:
+                result = add_document_text(
+                    session,
+                    actor=CLI_ACTOR,
+                    text=text,
+                    slug=path.stem.lower(),
+                    commit=not dry_run,
+                    dictionary_path=runtime.settings.dictionary_path,
+                    metadata=metadata,
+                    supersedes=supersedes,
+                )
+        except PolicyError as error:  # unreadable, unparseable, a bad slug, an unknown --supersedes
             console.print(f"[red]{escape(str(path))}: not imported[/red]\n{escape(str(error))}")
             failed = True
             continue
-        with runtime.database.session() as session:
-            report = ingest_document(session, parsed, slug=path.stem, source_text=text)
-            if dry_run:
-                session.rollback()
-        _print_report(report, parsed.title, dry_run)
-    if not dry_run:
-        with runtime.database.session() as session:
-            export_dictionary(session, runtime.settings.dictionary_path)
+        _print_result(result, dry_run)
     raise typer.Exit(1 if failed else 0)
 
 
-def _print_report(report: ImportReport, title: str, dry_run: bool) -> None:
-    table = Table(title=f"{title} ({report.slug}){' — dry run, nothing written' if dry_run else ''}")
+def _print_result(result: dict[str, Any], dry_run: bool) -> None:
+    report, summary, metadata = result["report"], result["summary"], result["metadata"]
+    title = f"{metadata['title']} ({report['slug']}){' — dry run, nothing written' if dry_run else ''}"
+    table = Table(title=title)
     for column in ("created", "updated", "unchanged", "retired", "new units"):
         table.add_column(column)
     table.add_row(
-        *(_numbers(v) for v in (report.created, report.updated, report.unchanged, report.retired)),
-        "、".join(report.new_units) or "-",
+        *(_numbers(report[k]) for k in ("created", "updated", "unchanged", "retired")),
+        "、".join(report["new_units"]) or "-",
     )
     console.print(table)
+    dates = "  ".join(
+        f"{k}={metadata[k]}" for k in ("issued_on", "effective_on", "expires_on") if metadata[k]
+    )
+    shape = summary.get("shape_label") or summary.get("shape")
+    console.print(f"structure: {shape}  {metadata['document_number']}  {dates}")
+    if result.get("supersedes"):
+        console.print(f"replaces: {result['supersedes']['title']} ({result['supersedes']['slug']})")
 
 
 def _numbers(values: list[int]) -> str:

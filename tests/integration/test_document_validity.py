@@ -19,10 +19,12 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 import actions.base
 from actions.policy import ActionAnswerPolicy, ActionMeasureDetail
-from policy_db.config import PROJECT_ROOT
+from app import cli
+from policy_db.config import PROJECT_ROOT, get_settings
 from policy_db.models import AuditEntry
 from tests.integration.admin_support import AdminApi, admin_api, seeded_runtime_of
 from tests.integration.test_actions import rendered, tracker
@@ -259,3 +261,41 @@ def test_export_and_import_keep_validity(api: AdminApi, replaced: dict[str, Any]
     assert restored.status_code == 200, restored.text
     listed = documents(api)
     assert listed[OLD_SLUG]["validity"] == "replaced" and listed[NEW_SLUG]["effective_on"] == "2022-03-01"
+
+
+def test_the_command_line_imports_with_metadata_and_supersedes(
+    api: AdminApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", api.runtime.settings.database_url)
+    monkeypatch.setenv("DICTIONARY_PATH", str(tmp_path / "userdict.txt"))
+    first, second = tmp_path / "CLI-Notice-2022.txt", tmp_path / "cli-notice-2023.txt"
+    first.write_text(NOTICE, encoding="utf-8")
+    second.write_text(NOTICE.replace("2022年4月1日", "2023年4月1日"), encoding="utf-8")
+
+    def policybot(*args: str) -> tuple[int, str]:
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(cli.app, ["import", *args])
+        finally:
+            get_settings.cache_clear()
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        return result.exit_code, re.sub(r"\s+", "", result.output)
+
+    assert policybot(str(first))[0] == 0
+    code, output = policybot(str(second), "--supersedes", "no-such-notice")
+    assert code == 1 and "no-such-notice" in output and "cli-notice-2023" not in documents(api)
+    code, output = policybot(
+        str(second), "--supersedes", "cli-notice-2022", "--document-number", "普税发〔2023〕2号",
+        "--effective-on", "2023-04-15",
+    )  # fmt: skip
+    assert code == 0 and "replaces:" in output, output
+    listed = documents(api)
+    assert listed["cli-notice-2022"]["validity"] == "replaced"
+    assert listed["cli-notice-2023"]["document_number"] == "普税发〔2023〕2号"
+    assert listed["cli-notice-2023"]["effective_on"] == "2023-04-15"
+    with api.runtime.database.session() as session:
+        actors = {
+            e.actor
+            for e in session.scalars(select(AuditEntry).where(AuditEntry.entity_key == "cli-notice-2023"))
+        }
+    assert actors == {"policybot import"}

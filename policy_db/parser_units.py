@@ -15,6 +15,14 @@ Accepted clause contents, and the roles they give (order as written):
 Unit names are separated by 、 ， , ； or ;. Whitespace is not a separator: the parser
 drops it before reading the clause (a line may wrap in the middle of a unit name), so
 spaces around separators are harmless.
+
+Units given in a closing table (责任单位分工表) are read row by row by ``parse_table_units``:
+the row's text after its measure reference is either a clause content as above, with or
+without its brackets (``区发展改革委牵头，区财政局配合``), or plain names separated by
+whitespace or the separators above (all responsible). Under a column header such as
+``序号 牵头单位 配合单位`` the whitespace-separated cells take the role of their column,
+a cell holding one or more names (``区财政局、区商务委``) or a dash / 无 for none; a row
+that names roles itself (牵头/配合/责任单位) is read as a clause even under such a header.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ _SEPARATORS = re.compile(r"[、,，;；]+")
 _PHRASED = re.compile(r"^(?:(?P<lead>.*?)牵头)?[、,，;；\s]*(?:(?P<coop>.*?)配合)?$")
 CLAUSE_TRAILERS = "。．.;；"  # punctuation tolerated after a units clause
 _WHITESPACE = re.compile(r"\s+")
+_COLUMN = re.compile(r"^(责任|牵头|配合)(?:单位|部门)$")
+_EMPTY_CELLS = {"—", "——", "-", "--", "－", "/", "／", "无"}
+_COLON_SPACE = re.compile(r"\s*([:：])\s*")
 
 
 @dataclass(frozen=True)
@@ -137,3 +148,46 @@ def render_units(units: tuple[UnitRef, ...]) -> str:
         else:
             runs.append((unit.role, [unit.name]))
     return "(" + ";".join(f"{_ROLE_LABELS[role]}:{'、'.join(names)}" for role, names in runs) + ")"
+
+
+def table_columns(cells: list[str]) -> tuple[UnitRole, ...] | None:
+    """The roles of a closing table's column header (``序号 牵头单位 配合单位``), else None.
+
+    The first cell names the reference column and is not checked; every other cell must be a
+    units label (责任/牵头/配合 + 单位/部门). Raise ValueError when some are and some are not.
+    """
+    labels = [_COLUMN.match(cell) for cell in cells[1:]]
+    if not any(labels):
+        return None
+    unknown = [cell for cell, label in zip(cells[1:], labels, strict=True) if label is None]
+    if unknown:
+        raise ValueError(
+            f"分工表的列“{'、'.join(unknown)}”无法识别：表头除编号列外只能是责任单位、牵头单位或配合单位"
+        )
+    return tuple(_LABEL_ROLES[label[1]] for label in labels if label is not None)
+
+
+def parse_table_units(text: str, columns: tuple[UnitRole, ...] | None = None) -> tuple[UnitRef, ...]:
+    """Read the units part of a closing-table row; raise ValueError if malformed or empty."""
+    text = text.strip()
+    if columns is not None and not UNIT_KEYWORD.search(text):
+        cells = text.split()
+        if len(cells) > len(columns):
+            raise ValueError(f"分工表行有{len(cells)}列单位，但表头只有{len(columns)}列")
+        units = [
+            UnitRef(name, role)
+            for cell, role in zip(cells, columns, strict=False)
+            if cell not in _EMPTY_CELLS
+            for name in _names(cell)
+        ]
+    elif UNIT_KEYWORD.search(text):
+        before, content = split_trailing_clause(text)
+        if content is not None and not before.strip():
+            text = content  # the whole row is one bracketed clause
+        units = list(parse_units(_WHITESPACE.sub("、", _COLON_SPACE.sub(r"\1", text.strip()))))
+    else:
+        names = _names(_WHITESPACE.sub("、", text))
+        units = [UnitRef(name, "responsible") for name in names if name not in _EMPTY_CELLS]
+    if not units:
+        raise ValueError("分工表行没有列出单位")
+    return tuple(units)

@@ -234,6 +234,7 @@ class ImportReportPublic(BaseModel):
     unchanged: list[int]
     retired: list[int]
     new_units: list[str]
+    inherited: list[int] = Field(default_factory=list)  # took titles, tags, examples from the replaced one
 
 
 class DocumentImportResult(BaseModel):

@@ -16,13 +16,16 @@ from policy_db.auth import Principal
 from policy_db.catalogue import DocumentView, active_measure_counts, bump_revision, document_view
 from policy_db.dictionary import refresh_dictionary
 from policy_db.errors import Conflict, InvalidInput, NotFound
-from policy_db.ingest import ingest_document
-from policy_db.models import ACTIVE, RETIRED, PolicyDocument
+from policy_db.ingest import default_title, ingest_document
+from policy_db.models import ACTIVE, RETIRED, ExampleQuestion, Measure, PolicyDocument
 from policy_db.parser import ParsedDocument, parse_document, shape_label
 
 MAX_DOCUMENT_BYTES = 1_000_000
 MAX_TITLE = 300
 MAX_DOCUMENT_NUMBER = 80
+# How alike (Jaccard of character bigrams) a new measure must be to a replaced one to inherit its
+# short title, tags and example questions.
+INHERIT_SIMILARITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ def add_document_text(
     if replaced is not None:
         supersede(session, actor=actor, old=replaced, new=document)
         result["supersedes"] = asdict(document_state(session, replaced))
+        report["inherited"] = inherit_annotations(session, old=replaced, new=document)
     if not commit:
         session.rollback()
         if existing is None:
@@ -176,6 +180,49 @@ def add_document_text(
     record(session, actor=actor, action="import", entity="document", key=slug, before=before, after=report)
     refresh_dictionary(session, dictionary_path)
     return result
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def inherit_annotations(session: Session, *, old: PolicyDocument, new: PolicyDocument) -> list[int]:
+    """Carry short titles, tags and example questions over from the replaced document.
+
+    Each measure of `new` that has no tags and no examples yet takes them from the measure of `old`
+    that says nearly the same (numbers may have moved); returns the numbers that inherited.
+    """
+    session.flush()
+    session.refresh(new)
+    candidates = [(m, _bigrams(m.text)) for m in old.measures if m.status == ACTIVE]
+    inherited = []
+    for measure in new.measures:
+        if measure.status != ACTIVE or measure.tags or measure.examples:
+            continue
+        grams = _bigrams(measure.text)
+        best, similarity = _most_alike(grams, candidates)
+        if best is None or similarity < INHERIT_SIMILARITY:
+            continue
+        if measure.title == default_title(measure.text) and best.title:
+            measure.title = best.title
+        measure.tags = list(best.tags or [])
+        for example in best.examples:
+            measure.examples.append(ExampleQuestion(text=example.text, source="inherited"))
+        inherited.append(measure.number)
+    if inherited:
+        session.flush()
+        bump_revision(session)
+    return inherited
+
+
+def _most_alike(grams: set[str], candidates: list[tuple[Measure, set[str]]]) -> tuple[Measure | None, float]:
+    best, similarity = None, 0.0
+    for measure, other in candidates:
+        union = len(grams | other)
+        score = len(grams & other) / union if union else 0.0
+        if score > similarity:
+            best, similarity = measure, score
+    return best, similarity
 
 
 def _document_by_slug(session: Session, slug: str) -> PolicyDocument:

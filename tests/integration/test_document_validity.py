@@ -143,6 +143,11 @@ def test_the_replaced_plan_is_marked_and_audited(api: AdminApi, replaced: dict[s
     assert old["superseded_by_title"] == NEW_TITLE and old["status"] == "active"
     assert new["validity"] == "in_force" and new["document_number"] == "普府办〔2022〕5号"
     assert new["effective_on"] == "2022-03-01" and new["issued_on"] == "2022-02-10"
+    # Measures that say the same keep their curated example questions; the new measure 2 does not.
+    inherited = replaced["report"]["inherited"]
+    assert 25 in inherited and 2 not in inherited and len(inherited) >= 95
+    examples = api.client.get(f"/api/admin/measures/{new['id']}/25/examples", headers=api.admin).json()
+    assert examples and all(e["source"] == "inherited" for e in examples)
     with api.runtime.database.session() as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "document")).all()
     assert {(e.action, e.entity_key) for e in entries} >= {("import", NEW_SLUG), ("supersede", OLD_SLUG)}

@@ -2,10 +2,11 @@
 at 100 and 10,000 measures (SQLite and PostgreSQL) next to a plain BM25 baseline measured in the
 same run; then the bot's REST round trip and throughput.
 
-Then the import of the 100-measure plan as .docx and .pdf (read, parse, ingest into a new SQLite file).
+Then the import of the 100-measure plan as .docx and .pdf (read, parse, ingest into a new SQLite file),
+and 20 documents of 100 measures each, one in force (tools/bench_documents.py).
 
 Prints figures; asserts nothing. Options: --skip-bot, --skip-postgres, --skip-import, --only-import,
---synthetic N.
+--skip-documents, --only-documents, --synthetic N.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from policy_db.parser import (  # noqa: E402
 )
 from policy_db.runtime import Runtime, build_runtime, prepare_database  # noqa: E402
 from policy_db.search import PolicySearch  # noqa: E402
+from tools.bench_documents import bench_documents  # noqa: E402
 from tools.stack import Stack  # noqa: E402
 
 EVAL_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
@@ -308,7 +310,13 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--only-import", action="store_true", help="only the document import figures")
+    parser.add_argument("--skip-documents", action="store_true")
+    parser.add_argument("--only-documents", action="store_true", help="only 20 documents, 2,000 measures")
     args = parser.parse_args()
+    if args.only_documents:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_documents(runtime_for(f"sqlite:///{tmp}/documents.db", Path(tmp)), EVAL_FILE)
+        return
     if args.only_import:
         bench_import()
         return
@@ -325,6 +333,9 @@ def main() -> None:
                 connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
     if not args.skip_import:
         bench_import()
+    if not args.skip_documents:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_documents(runtime_for(f"sqlite:///{tmp}/documents.db", Path(tmp)), EVAL_FILE)
     if not args.skip_bot:
         bench_bot(questions)
 

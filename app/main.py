@@ -29,6 +29,7 @@ from app.routes import (
     insights,
     public,
     staff,
+    subscriptions,
 )
 from channels.ratelimit import RateLimiter
 from policy_db import kinds
@@ -48,6 +49,7 @@ ROUTERS = (
     staff,
     insights,
     chat,
+    subscriptions,
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 
 from app.deps import SessionDep
 from app.schemas.admin import ExampleCreate, ExamplePublic, MeasureCreate, MeasureUpdate
@@ -46,6 +46,10 @@ def expected_version(
 
 
 VersionDep = Annotated[int, Depends(expected_version)]
+NotifyQuery = Annotated[
+    bool,
+    Query(description="通知画像与此变更新相关的企业（false：只修改，不通知，例如改错别字）"),
+]
 
 
 def _measure_reply(measure: Measure, response: Response) -> MeasurePublic:
@@ -55,11 +59,11 @@ def _measure_reply(measure: Measure, response: Response) -> MeasurePublic:
 
 @router.post("/measures", status_code=201, response_model=MeasurePublic)
 def post_measure(
-    body: MeasureCreate, admin: AdminDep, session: SessionDep, response: Response
+    body: MeasureCreate, admin: AdminDep, session: SessionDep, response: Response, notify: NotifyQuery = True
 ) -> MeasurePublic:
     """Add a measure to a document's category (409 when the number is taken)."""
     values = body.model_dump(mode="json")
-    measure = create_measure(session, actor=admin, **values)
+    measure = create_measure(session, actor=admin, notify=notify, **values)
     return _measure_reply(measure, response)
 
 
@@ -72,11 +76,18 @@ def patch_measure(
     version: VersionDep,
     session: SessionDep,
     response: Response,
+    notify: NotifyQuery = True,
 ) -> MeasurePublic:
     """Edit text, title, units, category, tags or status of the version in `If-Match`."""
     edit = MeasureEdit(**body.model_dump(mode="json", exclude_unset=True, exclude_none=True))
     measure = edit_measure(
-        session, actor=admin, document_id=document_id, number=number, expected_version=version, edit=edit
+        session,
+        actor=admin,
+        document_id=document_id,
+        number=number,
+        expected_version=version,
+        edit=edit,
+        notify=notify,
     )
     return _measure_reply(measure, response)
 
@@ -105,10 +116,16 @@ def restore_measure(
     version: VersionDep,
     session: SessionDep,
     response: Response,
+    notify: NotifyQuery = True,
 ) -> MeasurePublic:
     """Bring a retired measure back into the answers."""
     measure = set_measure_status(
-        session, actor=admin, key=(document_id, number), expected_version=version, status=ACTIVE
+        session,
+        actor=admin,
+        key=(document_id, number),
+        expected_version=version,
+        status=ACTIVE,
+        notify=notify,
     )
     return _measure_reply(measure, response)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,9 +23,16 @@ from policy_db.models import (
     PolicyDocument,
     ResponsibleUnit,
 )
+from policy_db.push.matching import measure_states
+from policy_db.push.outbox import publish_change
 from policy_db.text import normalize
 
+if TYPE_CHECKING:
+    from policy_db.search import PolicySearch
+
 UnitRef = str | dict[str, Any]
+# Edits of these fields can make a measure concern companies it did not concern before.
+MATCHED_FIELDS = frozenset({"text", "title", "tags", "category_id", "status"})
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,15 @@ def edit_measure(
     expected_version: int,
     edit: MeasureEdit,
     action: str = "update",
+    notify: bool = True,
+    search: PolicySearch | None = None,
 ) -> Measure:
-    """Apply an edit if the measure is still at `expected_version`; else VersionConflict, nothing written."""
+    """Apply an edit if the measure is still at `expected_version`; else VersionConflict, nothing written.
+
+    An edit of what matching reads (text, title, tags, category, status) is published as a policy
+    change; with `notify`, companies whose profiles it newly concerns are notified (a corrected
+    typo concerns nobody new).
+    """
     if edit.is_empty():
         raise InvalidInput("没有要修改的字段")
     measure = get_measure(session, document_id=document_id, number=number)
@@ -80,6 +94,7 @@ def edit_measure(
     if not values:
         return measure
     before = measure_snapshot(measure)
+    matched_before = measure_states(session, [measure.id]) if MATCHED_FIELDS & values.keys() else None
     _claim_version(session, measure, expected_version)
     _apply(session, measure, values)
     record(
@@ -92,13 +107,32 @@ def edit_measure(
         after=measure_snapshot(measure),
     )
     bump_revision(session)
+    if matched_before is not None:
+        publish_change(
+            session,
+            actor=actor,
+            kind="edited",
+            measures=[measure.id],
+            before=matched_before,
+            notify=notify,
+            search=search,
+        )
     return measure
 
 
 def set_measure_status(
-    session: Session, *, actor: Principal, key: tuple[int, int], expected_version: int, status: Status
+    session: Session,
+    *,
+    actor: Principal,
+    key: tuple[int, int],
+    expected_version: int,
+    status: Status,
+    notify: bool = True,
 ) -> Measure:
-    """Retire a measure (out of the answers, kept and restorable) or restore it; audited as such."""
+    """Retire a measure (out of the answers, kept and restorable) or restore it; audited as such.
+
+    A restored measure is published like an edit (its companies are told it applies again).
+    """
     document_id, number = key
     return edit_measure(
         session,
@@ -108,6 +142,7 @@ def set_measure_status(
         expected_version=expected_version,
         edit=MeasureEdit(status=status),
         action="retire" if status == RETIRED else "restore",
+        notify=notify,
     )
 
 
@@ -246,8 +281,13 @@ def create_measure(
     units: list[UnitRef],
     title: str = "",
     tags: list[str] | None = None,
+    notify: bool = True,
+    search: PolicySearch | None = None,
 ) -> Measure:
-    """Add a measure to a document's category; Conflict when the number is taken."""
+    """Add a measure to a document's category; Conflict when the number is taken.
+
+    Published as a new policy change; with `notify`, companies whose profiles it concerns are notified.
+    """
     if session.get(PolicyDocument, document_id) is None:
         raise InvalidInput(f"没有编号为{document_id}的政策文件")
     if number < 1:
@@ -281,6 +321,7 @@ def create_measure(
         after=measure_snapshot(measure),
     )
     bump_revision(session)
+    publish_change(session, actor=actor, kind="new", measures=[measure.id], notify=notify, search=search)
     return measure
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.deps import RuntimeDep, SessionDep
-from app.schemas.admin import DocumentImport, DocumentImportResult, DocumentUpdate
+from app.schemas.admin import DocumentImport, DocumentImportResult, DocumentMetadataFields, DocumentUpdate
 from app.schemas.public import DocumentPublic
 from app.security import AdminDep, AuthenticatedRoute, require_admin
 from policy_db.auth import Principal
@@ -97,8 +100,18 @@ def upload_document(
     ],
     slug: Annotated[str | None, Form(max_length=120)] = None,
     commit: Annotated[bool, Form()] = False,
+    metadata: Annotated[
+        str | None,
+        Form(
+            max_length=4000,
+            description="JSON：对文件自述的标题、文号和日期的更正，"
+            '如 {"document_number": "普府办〔2022〕5号", "effective_on": "2022-03-01"}',
+        ),
+    ] = None,
+    supersedes: Annotated[str | None, Form(max_length=120, description="本文件替代的已有文件的标识")] = None,
 ) -> DocumentImportResult:
     """The same as POST /documents with a .txt, .docx, .pdf or .html file; the slug defaults to its name."""
+    corrections = _metadata_field(metadata)
     data = bytearray()
     while len(data) <= MAX_FILE_BYTES:  # read in chunks: a huge upload stops at the limit
         chunk = file.file.read(1_000_000)
@@ -114,7 +127,36 @@ def upload_document(
     if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise HTTPException(413, f"文件中的文字过多：提取出的文字上限为 {MAX_DOCUMENT_BYTES // 1_000_000} MB")
     slug = slug or PurePath(file.filename or "").stem.lower()
-    return _import_text(runtime, session, admin, text=text, slug=slug, commit=commit)
+    return _import_text(
+        runtime,
+        session,
+        admin,
+        text=text,
+        slug=slug,
+        commit=commit,
+        metadata=corrections,
+        supersedes=supersedes or None,
+    )
+
+
+def _metadata_field(value: str | None) -> dict[str, Any] | None:
+    """The upload's `metadata` form field (a JSON object), checked like POST /documents' `metadata`."""
+    if not value or not value.strip():
+        return None
+    try:
+        loaded = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise HTTPException(422, f"metadata 不是有效的 JSON（第{error.pos + 1}个字符附近有误）") from error
+    except RecursionError as error:  # nested thousands deep: no metadata object looks like that
+        raise HTTPException(422, "metadata 不是有效的 JSON（嵌套过深）") from error
+    if not isinstance(loaded, dict):
+        raise HTTPException(422, 'metadata 应为 JSON 对象，如 {"document_number": "普府办〔2022〕5号"}')
+    try:
+        fields = DocumentMetadataFields.model_validate(loaded)
+    except ValidationError as error:
+        errors = [{**e, "loc": ("body", "metadata", *e["loc"])} for e in error.errors()]
+        raise RequestValidationError(errors) from error
+    return fields.model_dump(exclude_none=True) or None
 
 
 @router.patch("/documents/{document_id}", response_model=DocumentPublic)

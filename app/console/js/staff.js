@@ -15,7 +15,7 @@ async function start() {
   // Filters fill in when the catalogue has loaded; the search does not wait for them.
   guarded(async () => { catalogue = await loadFilters(); }, "筛选条件加载失败：")();
   $("q").addEventListener("input", debounce(() => search(0), 180));
-  for (const id of ["f-document", "f-section", "f-category", "f-unit"]) {
+  for (const id of ["f-document", "f-section", "f-category", "f-unit", "f-outdated"]) {
     $(id).addEventListener("change", () => search(0));
   }
   $("f-reset").addEventListener("click", resetFilters);  // its change event runs the search

@@ -1,7 +1,9 @@
-// The staff console's filters: document → section → category cascade, and the responsible unit.
+// The staff console's filters: document → section → category cascade, the responsible unit, and
+// whether measures of expired and replaced documents are searched too.
 
 import { api } from "./api.js";
 import { $, fill, option } from "./dom.js";
+import { VALIDITIES } from "./kinds.js";
 
 /** Load the catalogue's documents, categories and units into the filter selects. */
 export async function loadFilters() {
@@ -9,7 +11,7 @@ export async function loadFilters() {
     api("/api/documents"), api("/api/categories"), api("/api/units"),
   ]);
   fill($("f-document"), option("", "全部文件"),
-    documents.map((d) => option(String(d.id), d.status === "active" ? d.title : `${d.title}（已停用）`)));
+    documents.map((d) => option(String(d.id), documentChoice(d))));
   fill($("f-unit"), option("", "全部单位"),
     [...units].sort((a, b) => b.measures.length - a.measures.length)
       .map((u) => option(u.name, `${u.name}（${u.measures.length}）`)));
@@ -19,6 +21,13 @@ export async function loadFilters() {
   $("f-section").addEventListener("change", () => refreshCategories(catalogue));
   cascade();
   return catalogue;
+}
+
+/** A document in the filter: its title, and why its measures are not in the answers. */
+function documentChoice(policy) {
+  if (policy.status !== "active") return `${policy.title}（已停用）`;
+  if (policy.validity && policy.validity !== "in_force") return `${policy.title}（${VALIDITIES[policy.validity] || policy.validity}）`;
+  return policy.title;
 }
 
 function refreshSections(catalogue) {
@@ -51,11 +60,13 @@ export function chosenFilters() {
     section: $("f-section").value,
     category: $("f-category").value,
     unit: $("f-unit").value,
+    include_outdated: $("f-outdated").checked ? "true" : "",
   };
 }
 
 /** Back to no filter at all. */
 export function resetFilters() {
   for (const id of ["f-document", "f-section", "f-category", "f-unit"]) $(id).value = "";
+  $("f-outdated").checked = false;
   $("f-document").dispatchEvent(new Event("change"));
 }

@@ -20,12 +20,14 @@ from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import LOG_DIR, port, require_model
 from tests.e2e.test_admin_to_bot import issue_admin_token
+from tests.wechat.wechat_sim import ACCOUNT, WeChatSim, new_aes_key, text_xml, xml_fields
 from tools.stack import Stack
 
 pytestmark = [pytest.mark.redis, pytest.mark.browser]
 
 REDIS_DB = 8  # trackers in 8, locks in 9
 PHONE, ID_CARD = "13912345678", "110101199003074514"
+WECHAT = WeChatSim(f"t{uuid.uuid4().hex[:12]}", new_aes_key(), f"wx{uuid.uuid4().hex[:16]}")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,13 @@ def stack(database_url: str) -> Iterator[Stack]:
         action_port=port(5555),
         app_port=port(8500),
         log_dir=LOG_DIR,
-        env={"DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}"},
+        env={
+            "DATABASE_URL": database_url,
+            "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "WECHAT_TOKEN": WECHAT.token,
+            "WECHAT_AES_KEY": WECHAT.aes_key or "",
+            "WECHAT_APPID": WECHAT.appid or "",
+        },
     )
     with running:
         yield running
@@ -57,6 +65,16 @@ def say(stack: Stack, sender: str, message: str) -> list[dict[str, Any]]:
     )
     reply.raise_for_status()
     return list(reply.json()["replies"])
+
+
+def wechat_say(stack: Stack, openid: str, message: str, msg_id: int) -> str:
+    """Send a text message the way WeChat does (safe mode) and return the passive reply's text."""
+    query, body = WECHAT.encrypt(text_xml(message, msg_id=msg_id, openid=openid))
+    response = httpx.post(f"{stack.rasa_url}/webhooks/wechat/webhook", params=query, content=body, timeout=30)
+    assert response.status_code == 200, response.text
+    fields = xml_fields(WECHAT.decrypt_reply(response.text))
+    assert (fields["ToUserName"], fields["FromUserName"]) == (openid, ACCOUNT)
+    return fields["Content"]
 
 
 def rows_naming(database_url: str, needle: str) -> list[str]:
@@ -130,3 +148,25 @@ def test_the_widget_says_what_is_kept_before_the_first_message(stack: Stack, chr
     expect(notice).to_contain_text("删除我的记录")
     expect(notice).to_contain_text("遮盖")
     context.close()
+
+
+def test_a_wechat_follower_deletes_their_records_too(stack: Stack, database_url: str) -> None:
+    openid = f"oPrivacy{uuid.uuid4().hex[:20]}"
+    say(stack, f"warm{uuid.uuid4().hex[:8]}", "你好")  # the first turn of a fresh stack is slow
+    msg_ids = iter(range(int(uuid.uuid4().int % 10**12), 10**13))
+    answer = wechat_say(stack, openid, f"我手机{PHONE}，企业开办能全程网办吗", next(msg_ids))
+    assert "第" in answer and "条" in answer
+    wechat_say(stack, openid, "留抵退税怎么办理", next(msg_ids))
+    admin = issue_admin_token(database_url, name="隐私测试管理员")
+    headers = {"Authorization": f"Bearer {admin}"}
+    before = httpx.get(f"{stack.app_url}/api/admin/insights", headers=headers, timeout=30).json()
+    assert rows_naming(database_url, openid) and redis_naming(openid)
+    assert rows_naming(database_url, PHONE) == []
+
+    reply = wechat_say(stack, openid, "删除我的记录", next(msg_ids))
+
+    assert "已删除" in reply
+    assert rows_naming(database_url, openid) == []
+    assert redis_naming(openid) == []
+    after = httpx.get(f"{stack.app_url}/api/admin/insights", headers=headers, timeout=30).json()
+    assert after["totals"] == before["totals"] and after["per_day"] == before["per_day"]

@@ -178,11 +178,15 @@ class ProfileMatcher:
 
     @classmethod
     def build(cls, session: Session, search: PolicySearch | None = None) -> ProfileMatcher:
-        """The matcher for the catalogue as `session` sees it (the search's topics and tokenizer if given)."""
+        """The matcher for the catalogue as `session` sees it (the topics' keywords of `search` if given).
+
+        It never asks the search for its index: inside a writing transaction the index's rebuild
+        (which stores vectors through another connection) would wait for this very transaction.
+        """
         keywords = (
             search.topics if search is not None else topic_keywords(load_topics(get_settings().seeds_dir))
         )
-        tokenizer = search.index().tokenizer if search is not None else _shared_tokenizer(session)
+        tokenizer = _shared_tokenizer(session)
         synonyms: dict[str, set[str]] = defaultdict(set)
         for syn in session.scalars(select(Synonym)):
             synonyms[normalize(syn.variant)].add(normalize(syn.term))

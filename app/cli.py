@@ -273,5 +273,70 @@ def restore_json(
     console.print(", ".join(f"{n} {name}" for name, n in counts.items()))
 
 
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="deliver what is due now, then stop"),
+    batch: int = typer.Option(None, min=1, help="notifications per claim (defaults to PUSH_BATCH_SIZE, 50)"),
+) -> None:
+    """Deliver policy notifications from the outbox: the widget's inbox, and WeChat template messages.
+
+    WeChat needs WECHAT_APPID, WECHAT_APPSECRET and WECHAT_TEMPLATE_ID (tokens shared in REDIS_URL);
+    without them WeChat notifications wait in the outbox. Run any number of workers on PostgreSQL,
+    one on SQLite. SIGTERM or Ctrl-C: the notification in hand is finished, the rest given back.
+    """
+    import logging
+    import signal
+    import threading
+
+    from policy_db.config import get_settings
+    from policy_db.db import Database
+    from policy_db.push.config import PushSettings
+    from policy_db.push.delivery import InboxChannel, WeChatTemplateChannel
+    from policy_db.push.worker import Channel, RunReport, Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    push = PushSettings()
+    if batch:
+        push = push.model_copy(update={"push_batch_size": batch})
+    channels: list[Channel] = [InboxChannel()]
+    try:
+        from channels.wechat.official_api import OfficialAccountAPI  # wechatpy: see the README
+
+        api = OfficialAccountAPI.from_environment()
+    except ImportError as error:
+        api = None
+        console.print(f"[yellow]WeChat client unavailable ({error}): WeChat notifications wait[/yellow]")
+    if api is not None and push.wechat_template_id:
+        channels.append(WeChatTemplateChannel(api, push.wechat_template_id, push.wechat_template_url))
+    else:
+        console.print(
+            "WeChat notifications wait in the outbox (WECHAT_APPID, WECHAT_APPSECRET, WECHAT_TEMPLATE_ID)"
+        )
+    database = Database(settings.database_url)
+    runner = Worker(database, channels, push)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    console.print(f"worker {runner.name}: {', '.join(sorted(runner.channels))}")
+    try:
+        if once:
+            report = RunReport()
+            while not stop.is_set():
+                step = runner.run_once(stop)
+                report.add(step)
+                if step.claimed == 0:
+                    break
+        else:
+            report = runner.run(stop)
+    finally:
+        database.dispose()
+    console.print(
+        f"claimed {report.claimed}, sent {report.sent}, retried {report.retried}, failed {report.failed}, "
+        f"deferred digests {report.deferred}, leases lost {report.lost}"
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -16,10 +16,10 @@ Shapes (``ParsedDocument.shape``, labels in ``SHAPE_LABELS``):
   that measure (1, 2, 3…); sub-points are text, never measures. A units clause may close
   the measure's first line (before its ``(1)``) or its last sub-point, not a sub-point in
   between.
-* ``articles`` (条款): when some line before any closing table starts with ``第一条``/``第一章``
-  (or 第1条), only
-  ``第X章 标题`` (a section) and ``第X条 正文`` (a measure numbered X) start blocks; every
-  other line, ``(一)``/``1.``/``一、`` items included, continues the article. Articles with
+* ``articles`` (第X条): when some line before any closing table starts with ``第一条`` or
+  ``第一章`` (or 第1条), only ``第X章 标题`` (a section) and ``第X条 正文`` (a measure numbered
+  X) start blocks; every other line, ``(一)``/``1.``/``一、`` items included, continues the
+  article (a line starting ``第三条…`` always starts article 3). Articles with
   no chapter at all go into one implicit section (ordinal 1, empty title); with chapters,
   every article must be in one. ``第X节`` is not supported (a problem). Trailing articles
   without a units clause whose sentences are all closing sentences (see validity) are the
@@ -53,16 +53,19 @@ Article and chapter numbers may be Chinese (up to 九百九十九) or Arabic.
   - a closing paragraph: a line starting ``本…方案/办法/措施/意见/计划/细则/规定/条例/
     政策/通知`` + 自/由/有效期/施行…, or ``自…起施行``, ``有效期…``, ``此前…``; its
     following lines continue it (a date or issuer line only counts as one after a line that
-    completes a sentence). Each of its sentences (split at 。；！？) must be a
-    validity sentence (below), or name 解释/为准/废止/失效; anything else is a problem;
+    completes a sentence). Each of its sentences (split at 。；！？) must start like one
+    (本…方案/办法…, 自…起, 有效期, 此前, 以前, 原) and be a validity sentence (below) or name
+    解释/为准/废止/失效; anything else is a problem;
   - a date line: ``issued_on`` when the header has none (a different header date is a
     problem);
   - a line of issuing bodies (no brackets): added to ``issuers`` after the header's;
   - a closing table (below), which may also start without a completed sentence.
-* Validity (``effective_on``, ``expires_on``), read in the header and in the ending (the
-  closing paragraph or closing articles): ``自2022年1月1日起施行`` (实施/执行/试行/生效) or
-  ``自…起至2024年12月31日止``; ``自印发之日起施行`` (发布/公布/颁布/签发) = ``issued_on``;
-  ``有效期至2024年12月31日``; ``有效期3年``/``有效期为两年`` = effective + N years − 1 day.
+* Validity (``effective_on``, ``expires_on``), read in the ending (the closing paragraph or
+  closing articles) and in the header's clauses (split at 。；，) that start like a closing
+  sentence, so a cited text's "《条例》自…起施行" is not this document's:
+  ``自2022年1月1日起施行`` (实施/执行/试行/生效) or ``自…起至2024年12月31日止``;
+  ``自印发之日起施行`` (发布/公布/颁布/签发) = ``issued_on``; ``有效期至2024年12月31日``;
+  ``有效期3年``/``有效期为两年`` = effective + N years − 1 day.
   Two different values for one date are a problem; a date that cannot be worked out
   (N years without an effective date) stays None.
 * Units (see ``parser_units``): a measure's units are its trailing bracketed clause naming
@@ -73,8 +76,9 @@ Article and chapter numbers may be Chinese (up to 九百九十九) or Arabic.
   including a units line placed directly under it — ends with a units clause (before or
   after 具体措施:). A units line placed after a measure belongs to that measure. Headings do
   not keep their units. A measure with no units from any of these is a problem.
-* Closing table: a line ``附件：责任分工``/``附件1:…分工表``, a line ending in 分工表 (or
-  分工一览表…), or a line ``附件`` followed by such a title, then one row per line:
+* Closing table: a line ``附件：责任分工``/``附件1:…分工表``, a title line naming 分工 (or
+  分解) and ending in 表 (责任单位分工表, 任务分工一览表), or a line ``附件`` followed by such
+  a title — after any line — then one row per line:
   ``<refs> <units>`` where refs are measure (article) numbers ``12``, ranges ``1-3``
   (- — ~ 至 到), lists ``1、3、5``, each optionally written ``第12条`` / ``第十二条`` /
   ``第1-3条``; the units are a clause content or names (see ``parse_table_units``; tabs or
@@ -82,8 +86,8 @@ Article and chapter numbers may be Chinese (up to 九百九十九) or Arabic.
   row naming a measure that is missing, already named, or has units of its own or from its
   heading is a problem; date and issuer lines may follow the table.
 * Heading text: category title is the text before the first 。, lead the rest, minus a
-  trailing 具体措施: or 具体措施如下:. A section (chapter) title must not hold a 。 (a
-  paragraph) and must not be empty.
+  trailing 具体措施: or 具体措施如下: (also dropped from section titles). A section (chapter)
+  title must not hold a 。 (a paragraph) and must not be empty.
 
 ``parse_document`` collects every problem before raising ``InvalidDocument``: nothing is
 parsed from a text with a problem. The ``line`` of sections, categories and measures
@@ -192,6 +196,7 @@ _CLOSING_SENTENCE = re.compile(rf"^(?:{_DOC_KIND}|自[^。；;]*?起|有效期|�
 _VALIDITY_WORDS = re.compile(r"施行|实施|执行|试行|生效|有效期")
 _OTHER_CLOSING_WORDS = re.compile(r"解释|为准|废止|失效")
 _SENTENCES = re.compile(r"[^。；;！!？?]+")
+_CLAUSES = re.compile(r"[^。；;！!？?，,]+")
 _ATTACHMENT = re.compile(r"^附件\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?\s*(.*)$")
 _TABLE_TITLE = re.compile(r"^[^。，,；;：:]*(?:分工|分解)[^。，,；;：:]{0,6}$")
 _REF_NUMBER = r"(?:\d+|[一二三四五六七八九十百零〇两]+)"
@@ -611,8 +616,9 @@ def _parse_header(header: list[tuple[int, str]], problems: _Problems) -> _Header
             result.issuers += [normalize_space(body) for body in line.split()]
         else:
             texts.append(text)
-    if header:
-        result.facts = _validity_facts(join_lines(texts), header[0][0], problems)
+    for clause in _CLAUSES.findall(join_lines(texts)):  # not "《条例》自…起施行": another text's date
+        if _CLOSING_SENTENCE.match(clause):
+            result.facts += _validity_facts(clause, header[0][0], problems)
     titles = [i for i, text in enumerate(texts) if _TITLE.search(text)]
     titles = [i for i in titles if not _SENTENCE_MARK.search(texts[i])]
     if not titles:

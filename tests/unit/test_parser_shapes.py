@@ -610,6 +610,12 @@ def test_validity_in_the_header() -> None:
     assert_round_trip(doc)
 
 
+def test_a_cited_regulations_dates_in_the_preamble_are_not_the_documents() -> None:
+    header = "普陀区实施方案\n为落实《上海市优化营商环境条例》（自2020年4月10日起施行），制定本方案。"
+    doc = parse_document(plan_ending(header=header))
+    assert (doc.effective_on, doc.expires_on) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("ending", "line", "fragment"),
     [

@@ -153,6 +153,11 @@ def test_a_document_preview_writes_nothing_and_a_commit_imports(api: AdminApi) -
         "categories": 1,
         "measures": 2,
         "units": ["区府办", "区科委", "区低空办"],
+        "shape": "sections-categories-measures",
+        "shape_label": "章节→类别→措施",
+        "document_number": None,
+        "effective_on": None,
+        "expires_on": None,
     }
     assert body["report"]["created"] == [1, 2] and body["report"]["new_units"] == ["区低空办"]
     assert _documents(api) == before and api.client.get("/health").json()["revision"] == revision
@@ -310,6 +315,12 @@ def test_documents_and_categories_are_counted_by_the_database(api: AdminApi) -> 
         "issued_on": None,
         "status": "active",
         "measures": 179,
+        "document_number": "",
+        "effective_on": None,
+        "expires_on": None,
+        "validity": "in_force",
+        "superseded_by": None,
+        "superseded_by_title": "",
     }
     statements, categories = _statements(api, "/api/categories")
     assert statements == before["/api/categories"]

@@ -5,16 +5,22 @@ same run; then the bot's REST round trip and throughput.
 Then the import of the 100-measure plan as .docx and .pdf (read, parse, ingest into a new SQLite file),
 and 20 documents of 100 measures each, one in force (tools/bench_documents.py).
 
+Then policy notifications: `profiles_for_change` over 100,000 generated profiles (a new tag, a typo
+fix) and publishing a change with its notifications, SQLite and PostgreSQL; the worker's deliveries
+per second to the widget's inbox and to a stand-in for WeChat's API (one worker; two on PostgreSQL).
+
 Prints figures; asserts nothing. Options: --skip-bot, --skip-postgres, --skip-import, --only-import,
---skip-documents, --only-documents, --synthetic N.
+--skip-documents, --only-documents, --skip-push, --only-push, --synthetic N.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import functools
 import html
+import importlib
 import io
 import random
 import sys
@@ -30,13 +36,16 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from policy_db.auth import Principal  # noqa: E402
 from policy_db.catalogue import active_measures  # noqa: E402
+from policy_db.clock import utc_now  # noqa: E402
 from policy_db.config import Settings, get_settings  # noqa: E402
 from policy_db.embedding import shared_embedder  # noqa: E402
 from policy_db.evaluation import bm25_answer, evaluate, load_items, matcher_answer  # noqa: E402
 from policy_db.formats import read_document  # noqa: E402
 from policy_db.ingest import ingest_document  # noqa: E402
 from policy_db.migrate import upgrade_database  # noqa: E402
+from policy_db.models import ResponsibleUnit  # noqa: E402
 from policy_db.parser import (  # noqa: E402
     ParsedCategory,
     ParsedDocument,
@@ -303,6 +312,234 @@ def bench_import(rounds: int = 3) -> None:
         )
 
 
+PUSH_PROFILES = 100_000
+PUSH_DELIVERIES = 1_000
+
+
+def push_profiles(count: int, seed: int = 11) -> list[dict[str, object]]:
+    """Profiles as companies fill them in: zero to two kinds, up to three topics, often an industry."""
+    from policy_db.push.profiles import ENTERPRISE_TYPES, match_key
+
+    rng = random.Random(seed)
+    topics = [f"topic_{t}" for t in ("tax", "financing", "ip", "talent", "opening", "construction", "parks")]
+    industries = [
+        "",
+        "",
+        "软件开发",
+        "跨境电商",
+        "生物医药",
+        "餐饮",
+        "集成电路",
+        "文化创意",
+        "物流",
+        "金融服务",
+    ]
+    now = utc_now()
+    rows: list[dict[str, object]] = []
+    for n in range(count):
+        kinds = rng.sample(ENTERPRISE_TYPES, rng.choice((0, 1, 1, 2)))
+        followed = rng.sample(topics, rng.choice((0, 1, 2, 3)))
+        industry = rng.choice(industries)
+        rows.append(
+            {
+                "channel": "widget",
+                "channel_user_id": f"bench{n:07d}",
+                "enterprise_types": kinds,
+                "topics": followed,
+                "industry": industry,
+                "street": "",
+                "size": "",
+                "match_key": match_key(kinds, followed, industry),
+                "consent_text_version": "2026-12",
+                "consented_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    return rows
+
+
+def bench_push_matching(runtime: Runtime, label: str, rounds: int = 3) -> None:
+    """profiles_for_change over 100,000 profiles: a new tag (many concerned) and a typo fix (none)."""
+    from policy_db.models import EnterpriseProfile
+    from policy_db.push.matching import ProfileMatcher, measure_states, profiles_for_change
+    from policy_db.push.outbox import publish_change
+    from policy_db.services.measures import create_measure
+
+    rows = push_profiles(PUSH_PROFILES)
+    started = time.perf_counter()
+    with runtime.database.session() as session:
+        for start in range(0, len(rows), 10_000):
+            session.execute(sa.insert(EnterpriseProfile), rows[start : start + 10_000])
+    inserted = time.perf_counter() - started
+    with runtime.database.session() as session:
+        signatures = session.scalar(sa.select(sa.func.count(sa.distinct(EnterpriseProfile.match_key))))
+        before = measure_states(session, ["1:23"])
+        state = before["1:23"]
+        tagged = dataclasses.replace(state, tags=state.tags | {"科技企业"})
+        typo = dataclasses.replace(state, text=state.text.replace("。", "；", 1))
+        ProfileMatcher.build(session, runtime.search)  # jieba's dictionary, once per process
+        for name, after in (("new tag", tagged), ("typo fix", typo)):
+            times, found = [], set()
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                found = profiles_for_change(session, runtime.search, before, [after])
+                times.append(time.perf_counter() - t0)
+            median = sorted(times)[len(times) // 2]
+            print(
+                f"[push] {label}: profiles_for_change, {name}: {len(found)} of {PUSH_PROFILES} profiles "
+                f"({signatures} signatures) in {median * 1000:.0f} ms (median of {rounds})"
+            )
+    admin = Principal("bench", "admin")
+    with runtime.database.session() as session:
+        unit = session.scalars(sa.select(ResponsibleUnit.name).order_by(ResponsibleUnit.id).limit(1)).one()
+        t0 = time.perf_counter()
+        create_measure(
+            session,
+            actor=admin,
+            document_id=1,
+            number=901,
+            category=7,
+            text="支持软件开发和集成电路企业建设研发中心。",
+            units=[unit],
+            tags=["科技企业"],
+            notify=False,
+        )
+        published = publish_change(
+            session, actor=admin, kind="new", measures=["1:901"], search=runtime.search
+        )
+        elapsed = time.perf_counter() - t0
+    added = published.notifications if published else 0
+    print(
+        f"[push] {label}: {PUSH_PROFILES} profiles inserted in {inserted:.1f} s; a new measure published "
+        f"with {added} notifications in {elapsed * 1000:.0f} ms (one transaction)"
+    )
+
+
+def bench_push_delivery(runtime: Runtime, label: str, workers: int = 1) -> None:
+    """The worker's deliveries per second: widget inbox, and WeChat template messages to the stand-in."""
+    import threading
+
+    from channels.wechat.official_api import MemoryTokens, OfficialAccountAPI
+    from policy_db.db import Database
+    from policy_db.models import EnterpriseProfile, Notification
+    from policy_db.push.config import PushSettings
+    from policy_db.push.delivery import InboxChannel, WeChatTemplateChannel
+    from policy_db.push.outbox import publish_change
+    from policy_db.push.profiles import match_key
+    from policy_db.push.worker import Channel, Worker
+    from policy_db.services.measures import create_measure
+
+    # The tests' stand-in for WeChat's API servers (imported by name: the tests are not type-checked).
+    stand_ins = importlib.import_module("tests.wechat.api_stand_in")
+    stand_in = stand_ins.WeChatApiStandIn("wxbench0000000000", "bench-secret-0123456789abcdef").start()
+    tokens = MemoryTokens()
+    admin = Principal("bench", "admin")
+    try:
+        for channel in ("widget", "wechat"):
+            tag = f"基准{channel}{workers}企业"
+            now = utc_now()
+            profiles = [
+                {
+                    "channel": channel,
+                    "channel_user_id": f"{'o' if channel == 'wechat' else 'w'}{tag}{n:05d}",
+                    "enterprise_types": [tag],
+                    "topics": [],
+                    "industry": "",
+                    "street": "",
+                    "size": "",
+                    "match_key": match_key([tag], [], ""),
+                    "consent_text_version": "2026-12",
+                    "consented_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(PUSH_DELIVERIES)
+            ]
+            number = 910 + 2 * workers + (channel == "wechat")
+            with runtime.database.session() as session:
+                session.execute(sa.insert(EnterpriseProfile), profiles)
+                unit = session.scalars(
+                    sa.select(ResponsibleUnit.name).order_by(ResponsibleUnit.id).limit(1)
+                ).one()
+                create_measure(
+                    session,
+                    actor=admin,
+                    document_id=1,
+                    number=number,
+                    category=7,
+                    text=f"面向{tag}的专项支持措施。",
+                    units=[unit],
+                    tags=[tag],
+                    notify=False,
+                )
+                publish_change(session, actor=admin, kind="new", measures=[f"1:{number}"])
+
+            def work() -> None:
+                database = Database(runtime.database.url)
+                api = OfficialAccountAPI(
+                    stand_in.appid, stand_in.secret, base_url=stand_in.base_url, tokens=tokens, timeout=5
+                )
+                channels: list[Channel] = [InboxChannel(), WeChatTemplateChannel(api, "TPL-bench")]
+                worker = Worker(database, channels, PushSettings(push_batch_size=50))
+                try:
+                    while worker.run_once().claimed:
+                        pass
+                finally:
+                    database.dispose()
+
+            started = time.perf_counter()
+            threads = [threading.Thread(target=work) for _ in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+            with runtime.database.session() as session:
+                sent = session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(Notification)
+                    .join(EnterpriseProfile)
+                    .where(
+                        EnterpriseProfile.match_key == match_key([tag], [], ""), Notification.state == "sent"
+                    )
+                )
+            where = "the inbox" if channel == "widget" else "the WeChat stand-in (~45 ms per HTTP call)"
+            print(
+                f"[push] {label}: {workers} worker{'s' if workers > 1 else ''}, {sent} of {PUSH_DELIVERIES} "
+                f"delivered to {where} in {elapsed:.1f} s = {(sent or 0) / elapsed:.0f} deliveries/s"
+            )
+    finally:
+        stand_in.stop()
+
+
+def bench_push(skip_postgres: bool) -> None:
+    """Policy notifications on SQLite and (unless skipped) PostgreSQL, matching and delivery apart."""
+    for part in ("matching", "delivery"):
+        with tempfile.TemporaryDirectory() as tmp:
+            runtime = runtime_for(f"sqlite:///{tmp}/push.db", Path(tmp))
+            if part == "matching":
+                bench_push_matching(runtime, "sqlite")
+            else:
+                bench_push_delivery(runtime, "sqlite")
+            runtime.database.dispose()
+        if skip_postgres:
+            continue
+        url, engine, schema = postgres_schema()
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                runtime = runtime_for(url, Path(tmp))
+                if part == "matching":
+                    bench_push_matching(runtime, "postgres")
+                else:
+                    bench_push_delivery(runtime, "postgres")
+                    bench_push_delivery(runtime, "postgres", workers=2)
+                runtime.database.dispose()
+        finally:
+            with engine.begin() as connection:
+                connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--synthetic", type=int, default=9900)
@@ -312,7 +549,12 @@ def main() -> None:
     parser.add_argument("--only-import", action="store_true", help="only the document import figures")
     parser.add_argument("--skip-documents", action="store_true")
     parser.add_argument("--only-documents", action="store_true", help="only 20 documents, 2,000 measures")
+    parser.add_argument("--skip-push", action="store_true")
+    parser.add_argument("--only-push", action="store_true", help="only the policy notification figures")
     args = parser.parse_args()
+    if args.only_push:
+        bench_push(args.skip_postgres)
+        return
     if args.only_documents:
         with tempfile.TemporaryDirectory() as tmp:
             bench_documents(runtime_for(f"sqlite:///{tmp}/documents.db", Path(tmp)), EVAL_FILE)
@@ -336,6 +578,8 @@ def main() -> None:
     if not args.skip_documents:
         with tempfile.TemporaryDirectory() as tmp:
             bench_documents(runtime_for(f"sqlite:///{tmp}/documents.db", Path(tmp)), EVAL_FILE)
+    if not args.skip_push:
+        bench_push(args.skip_postgres)
     if not args.skip_bot:
         bench_bot(questions)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from policy_db.catalogue import measure_key
 from policy_db.clock import shanghai_today
@@ -88,7 +88,10 @@ def measure_states(session: Session, measures: Iterable[int | str]) -> dict[str,
     """The current states of measures given by id (int) or key ("document_id:number"), by key."""
     ids, keys = _split_refs(measures)
     found: dict[str, MeasureState] = {}
-    stmt = select(Measure).options(joinedload(Measure.document))
+    # One query: the document joined, the units and example questions (not read here) not loaded.
+    stmt = select(Measure).options(
+        joinedload(Measure.document), lazyload(Measure.unit_links), lazyload(Measure.examples)
+    )
     if ids:
         for measure in session.scalars(stmt.where(Measure.id.in_(ids))).unique():
             found[measure_key(measure)] = measure_state(measure)
@@ -195,7 +198,10 @@ class ProfileMatcher:
             .join(PolicyDocument)
             .where(Measure.status == ACTIVE, PolicyDocument.status == ACTIVE)
         )
-        texts = [measure_state(m).words for m in session.scalars(live.options(joinedload(Measure.document)))]
+        loading = live.options(
+            joinedload(Measure.document), lazyload(Measure.unit_links), lazyload(Measure.examples)
+        )
+        texts = [measure_state(m).words for m in session.scalars(loading)]
         return cls(topic_categories(session, keywords), tokenizer, dict(synonyms), texts)
 
     # --- the three rules ----------------------------------------------------------------------

@@ -117,6 +117,8 @@ class Worker:
         self.settings = settings or PushSettings()
         self.name = (name or worker_name())[:80]
         self.clock = clock
+        # Notices composed during the current batch (most of a batch tells of the same change).
+        self._notices: dict[tuple[str, ...], Notice | None] = {}
 
     # --- claiming --------------------------------------------------------------------------
     def claim(self) -> tuple[list[Claim], int]:
@@ -272,7 +274,10 @@ class Worker:
         """Deliver one claimed notification; its outcome: sent, retry, failed or lost."""
         channel = self.channels[claim.channel]
         with self.database.session() as session:
-            notice = compose_notice(session, claim.measure_keys)
+            keys = tuple(claim.measure_keys)
+            if keys not in self._notices:
+                self._notices[keys] = compose_notice(session, keys)
+            notice = self._notices[keys]
             if notice is None:
                 return self._finish(session, claim, DeliveryResult("failed", NO_MEASURE))
             if isinstance(channel, InboxChannel):
@@ -362,6 +367,7 @@ class Worker:
     # --- loops -----------------------------------------------------------------------------
     def run_once(self, stop: threading.Event | None = None) -> RunReport:
         """Claim one batch and deliver it (or, when `stop` is set, give the rest back)."""
+        self._notices.clear()  # a new batch reads the measures as they are now
         claims, deferred = self.claim()
         report = RunReport(claimed=len(claims), deferred=deferred)
         for index, claim in enumerate(claims):

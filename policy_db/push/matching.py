@@ -21,7 +21,7 @@ import difflib
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -169,12 +169,13 @@ class ProfileMatcher:
         categories: dict[str, set[tuple[int, int]]],
         tokenizer: PolicyTokenizer,
         synonyms: dict[str, set[str]],
-        catalogue_words: list[str],
+        catalogue: Callable[[], list[str]],
     ) -> None:
         self.categories = categories
         self.tokenizer = tokenizer
         self.synonyms = synonyms
-        self._catalogue = catalogue_words  # the live measures' texts, for how common a word is
+        self._load_catalogue = catalogue  # the active measures' texts, for how common a word is
+        self._catalogue: list[str] | None = None
         self._generic: dict[str, bool] = {}
         self._industry_words: dict[str, list[tuple[str, list[str]]]] = {}
         self._verdicts: dict[tuple[str, str], bool] = {}
@@ -193,16 +194,9 @@ class ProfileMatcher:
         synonyms: dict[str, set[str]] = defaultdict(set)
         for syn in session.scalars(select(Synonym)):
             synonyms[normalize(syn.variant)].add(normalize(syn.term))
-        live = (
-            select(Measure)
-            .join(PolicyDocument)
-            .where(Measure.status == ACTIVE, PolicyDocument.status == ACTIVE)
+        return cls(
+            topic_categories(session, keywords), tokenizer, dict(synonyms), lambda: _catalogue(session)
         )
-        loading = live.options(
-            joinedload(Measure.document), lazyload(Measure.unit_links), lazyload(Measure.examples)
-        )
-        texts = [measure_state(m).words for m in session.scalars(loading)]
-        return cls(topic_categories(session, keywords), tokenizer, dict(synonyms), texts)
 
     # --- the three rules ----------------------------------------------------------------------
     def structural(self, signature: Signature, state: MeasureState | None) -> bool:
@@ -261,6 +255,8 @@ class ProfileMatcher:
     def _is_generic(self, word: str) -> bool:
         generic = self._generic.get(word)
         if generic is None:
+            if self._catalogue is None:  # read once, and only when some profile names an industry
+                self._catalogue = self._load_catalogue()
             share = sum(1 for text in self._catalogue if word in text) / max(1, len(self._catalogue))
             generic = self._generic[word] = share > GENERIC_SHARE
         return generic
@@ -269,6 +265,16 @@ class ProfileMatcher:
         if word in text or (parts and all(p in text for p in parts)):
             return True
         return any(term in text for term in self.synonyms.get(word, ()))
+
+
+def _catalogue(session: Session) -> list[str]:
+    """The searchable words of every active measure of an active document (three columns, no objects)."""
+    rows = session.execute(
+        select(Measure.title, Measure.text, Measure.tags)
+        .join(PolicyDocument)
+        .where(Measure.status == ACTIVE, PolicyDocument.status == ACTIVE)
+    )
+    return [normalize(" ".join((title, text, *sorted(tags or [])))) for title, text, tags in rows]
 
 
 def _nearly_same(before: MeasureState, after: MeasureState) -> bool:

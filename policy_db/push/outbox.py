@@ -188,6 +188,8 @@ def publish_change(
     if not notify:
         return Published(change, 0, reused)
     change.notified = True
+    if session.scalar(select(EnterpriseProfile.id).limit(1)) is None:
+        return Published(change, 0, reused)  # nobody to match (and no tokenizer to load for it)
     concerned = concerned_profiles(session, ProfileMatcher.build(session, search), before, states)
     added = _add_notifications(session, change.id, concerned, now or utc_now())
     return Published(change, added, reused)

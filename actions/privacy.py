@@ -12,7 +12,14 @@ from actions.base import PolicyAction
 from policy_db.runtime import Runtime
 from policy_db.services.personal_data import FORGOTTEN_PAYLOAD, forget_sender
 
-TABLE_NAMES = {"question_log": "提问记录", "rating": "评价", "chat_message": "聊天记录"}
+TABLE_NAMES = {
+    "question_log": "提问记录",
+    "rating": "评价",
+    "chat_message": "聊天记录",
+    "enterprise_profile": "企业画像",
+    "notification": "政策推送",
+    "inbox_item": "消息",
+}
 
 
 class ActionPrivacyNotice(PolicyAction):
@@ -39,7 +46,9 @@ class ActionForgetMe(PolicyAction):
     ) -> list[dict[str, Any]]:
         with runtime.database.session() as session:
             counts = forget_sender(session, sender_id=tracker.sender_id)
-        summary = "、".join(f"{TABLE_NAMES.get(table, table)}{n}条" for table, n in counts.items())
+        # The profile tables are named only when there was a profile to delete.
+        shown = {t: n for t, n in counts.items() if n or t in ("question_log", "rating", "chat_message")}
+        summary = "、".join(f"{TABLE_NAMES.get(table, table)}{n}条" for table, n in shown.items())
         dispatcher.utter_message(
             response="utter_forgotten",
             summary=summary,

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Result, delete
+from sqlalchemy import Result, delete, select, update
 from sqlalchemy.orm import Session
 
 from policy_db.chat_history import delete_messages
 from policy_db.clock import as_utc, utc_now
 from policy_db.config import get_settings
-from policy_db.models import ChatMessage, QuestionLog, Rating
+from policy_db.models import ChatMessage, InboxItem, Notification, QuestionLog, Rating
 
 
 def cutoff(*, now: dt.datetime | None = None, days: int | None = None) -> dt.datetime:
@@ -27,7 +27,11 @@ def cutoff(*, now: dt.datetime | None = None, days: int | None = None) -> dt.dat
 
 
 def purge(session: Session, *, now: dt.datetime | None = None, days: int | None = None) -> dict[str, int]:
-    """Delete question_log, rating and chat_message rows older than the period; how many of each."""
+    """Delete conversations, ratings and finished deliveries older than the period; how many of each.
+
+    That is question_log, rating and chat_message rows, widget inbox items, and notifications that
+    were sent, failed or merged into a digest (pending ones are kept until delivered).
+    """
     before = cutoff(now=now, days=days)
     counts = {
         table: _rowcount(
@@ -39,6 +43,20 @@ def purge(session: Session, *, now: dt.datetime | None = None, days: int | None 
     }
     # A reply goes with the message it answers, even when it was stored a moment later.
     counts["chat_message"] = delete_messages(session, ChatMessage.created_at < before)
+    counts["inbox_item"] = _rowcount(session.execute(delete(InboxItem).where(InboxItem.created_at < before)))
+    done = select(Notification.id).where(
+        Notification.created_at < before, Notification.state.in_(("sent", "failed", "merged"))
+    )
+    old = list(session.scalars(done))
+    for chunk in (old[i : i + 500] for i in range(0, len(old), 500)):
+        session.execute(
+            update(InboxItem).where(InboxItem.notification_id.in_(chunk)).values(notification_id=None)
+        )
+        session.execute(
+            update(Notification).where(Notification.merged_into_id.in_(chunk)).values(merged_into_id=None)
+        )
+        session.execute(delete(Notification).where(Notification.id.in_(chunk)))
+    counts["notification"] = len(old)
     return counts
 
 

@@ -25,9 +25,12 @@ class PersonalDataDeleted(BaseModel):
     question_log: int
     rating: int
     chat_message: int
+    enterprise_profile: int = 0
+    notification: int = 0
+    inbox_item: int = 0
 
 
 @router.delete("/people/{sender_id}", response_model=PersonalDataDeleted)
 def delete_person(sender_id: SenderPath, admin: AdminDep, session: SessionDep) -> PersonalDataDeleted:
-    """Delete one person's questions, ratings and chat history; the insights figures stay as they are."""
+    """Delete one person's questions, ratings, chat history and saved profile; insights stay as they are."""
     return PersonalDataDeleted(**forget_sender(session, sender_id=sender_id, actor=admin))

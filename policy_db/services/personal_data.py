@@ -31,10 +31,14 @@ def sender_hash(sender_id: str) -> str:
 
 
 def forget_sender(session: Session, *, sender_id: str, actor: Principal | None = None) -> dict[str, int]:
-    """Delete the sender's questions, ratings and chat messages; how many rows of each table.
+    """Delete the sender's questions, ratings, chat messages and saved profile; rows per table.
 
-    These are all the tables keyed by a sender id; the daily counters and the audit trail hold none.
+    These are all the tables keyed by a sender id (a profile with its notifications and inbox is
+    keyed by the same id: the widget's client, the WeChat openid); the daily counters and the audit
+    trail hold none.
     """
+    from policy_db.push.profiles import CHANNELS, delete_profile  # it imports this module
+
     sender = sender_id[:MAX_SENDER_ID]
     if not sender.strip():
         raise InvalidInput("会话标识不能为空")
@@ -50,6 +54,11 @@ def forget_sender(session: Session, *, sender_id: str, actor: Principal | None =
         for table, model in (("question_log", QuestionLog), ("rating", Rating))
     }
     counts["chat_message"] = delete_messages(session, ChatMessage.sender_id == sender)
+    for channel in CHANNELS:
+        for table, count in delete_profile(
+            session, channel=channel, channel_user_id=sender, actor=actor
+        ).items():
+            counts[table] = counts.get(table, 0) + count
     record(
         session,
         actor=actor or SYSTEM,

@@ -32,6 +32,7 @@ from policy_db.errors import InvalidInput
 from policy_db.insights import insights_report, local_day
 from policy_db.migrate import alembic_config, upgrade_database
 from policy_db.models import AuditEntry, Base, ChatMessage, DailyCount, QuestionLog, Rating
+from policy_db.push.profiles import ProfileInput, save_profile
 from policy_db.question_log import log_question, save_rating
 from policy_db.retention import purge
 from policy_db.runtime import Runtime
@@ -39,6 +40,9 @@ from policy_db.services.personal_data import forget_sender
 from tests.conftest import database_urls
 from tests.integration.admin_support import admin_api, empty_runtime_of
 
+# Purge also drops delivered notifications and inbox items; deletion also a saved profile (none here).
+NO_DELIVERIES = {"inbox_item": 0, "notification": 0}
+NO_PROFILE = {"enterprise_profile": 0, "notification": 0, "inbox_item": 0}
 NOW = dt.datetime.now(dt.timezone.utc)
 DAY = dt.timedelta(days=1)
 RECENT = dt.timedelta(minutes=5)
@@ -197,7 +201,7 @@ def test_a_second_question_the_same_day_is_the_same_conversation(db: Runtime) ->
 def test_purge_deletes_rows_older_than_the_period_and_keeps_newer_ones(db: Runtime) -> None:
     with db.database.session() as session:
         deleted = purge(session, now=NOW, days=180)
-    assert deleted == {"question_log": 2, "rating": 1, "chat_message": 3}
+    assert deleted == {"question_log": 2, "rating": 1, "chat_message": 3, **NO_DELIVERIES}
     cutoff = NOW - 180 * DAY
     for model in (QuestionLog, Rating, ChatMessage):
         assert count(db, model, model.created_at < cutoff) == 0
@@ -206,7 +210,12 @@ def test_purge_deletes_rows_older_than_the_period_and_keeps_newer_ones(db: Runti
     assert count(db, ChatMessage) == 3 * (len(CHATS) - 1)
     assert count(db, QuestionLog, QuestionLog.sender_id == EDGE) == 1  # 179 days old: kept
     with db.database.session() as session:
-        assert purge(session, now=NOW, days=180) == {"question_log": 0, "rating": 0, "chat_message": 0}
+        assert purge(session, now=NOW, days=180) == {
+            "question_log": 0,
+            "rating": 0,
+            "chat_message": 0,
+            **NO_DELIVERIES,
+        }
 
 
 def test_the_insights_figures_are_unchanged_after_purge(db: Runtime) -> None:
@@ -263,7 +272,7 @@ def test_forget_sender_leaves_no_row_with_the_id(db: Runtime) -> None:
             "rating.sender_id",
         ]  # the scan finds the id where it is
         deleted = forget_sender(session, sender_id=FORGOTTEN, actor=Principal("测试管理员", "admin"))
-    assert deleted == {"question_log": 3, "rating": 1, "chat_message": 3}
+    assert deleted == {"question_log": 3, "rating": 1, "chat_message": 3, **NO_PROFILE}
     with db.database.session() as session:
         assert tables_mentioning(session, FORGOTTEN) == []
         for text in FORGOTTEN_TEXTS[:2]:  # only this person asked these
@@ -274,7 +283,7 @@ def test_forget_sender_leaves_no_row_with_the_id(db: Runtime) -> None:
     assert figures(report(db)) == figures(before)
     with db.database.session() as session:  # asking again finds nothing more
         again = forget_sender(session, sender_id=FORGOTTEN)
-    assert again == {"question_log": 0, "rating": 0, "chat_message": 0}
+    assert again == {"question_log": 0, "rating": 0, "chat_message": 0, **NO_PROFILE}
 
 
 def test_the_audit_entry_holds_no_id_and_no_text(db: Runtime) -> None:
@@ -286,7 +295,7 @@ def test_the_audit_entry_holds_no_id_and_no_text(db: Runtime) -> None:
         view = entry_view(entries[0])
     assert (view["action"], view["actor"], view["before"]) == ("delete", "测试管理员", None)
     assert view["key"] == "sha256:" + hashlib.sha256(FORGOTTEN.encode()).hexdigest()
-    assert view["after"] == {"question_log": 3, "rating": 1, "chat_message": 3}
+    assert view["after"] == {"question_log": 3, "rating": 1, "chat_message": 3, **NO_PROFILE}
     stored = json.dumps(view, ensure_ascii=False, default=str)
     assert FORGOTTEN not in stored
     assert not any(text in stored for text in FORGOTTEN_TEXTS)
@@ -308,11 +317,12 @@ def test_the_admin_endpoint_needs_an_admin_and_returns_the_counts(db: Runtime) -
         assert count(db, QuestionLog, QuestionLog.sender_id == FORGOTTEN) == 3  # refused: nothing deleted
         response = api.client.delete(url, headers=api.admin)
         assert response.status_code == 200, response.text
-        assert response.json() == {"question_log": 3, "rating": 1, "chat_message": 3}
+        assert response.json() == {"question_log": 3, "rating": 1, "chat_message": 3, **NO_PROFILE}
         assert api.client.delete(url, headers=api.admin).json() == {
             "question_log": 0,
             "rating": 0,
             "chat_message": 0,
+            **NO_PROFILE,
         }
         audit = api.client.get("/api/admin/audit?entity=person", headers=api.admin).json()["items"]
         assert [(e["action"], e["actor"]) for e in audit] == [("delete", "测试管理员")] * 2
@@ -420,3 +430,21 @@ def test_the_migration_fills_the_counters_from_existing_rows(backend: str, tmp_p
     finally:
         next(old_urls, None)
         next(new_urls, None)
+
+
+def test_deleting_a_person_also_deletes_their_saved_profile(db: Runtime) -> None:
+    with db.database.session() as session:
+        save_profile(
+            session,
+            channel="widget",
+            channel_user_id=FORGOTTEN,
+            profile=ProfileInput(enterprise_types=["中小微企业"], industry="软件开发"),
+            consent=True,
+        )
+    with db.database.session() as session:
+        assert "enterprise_profile.channel_user_id" in tables_mentioning(session, FORGOTTEN)
+        deleted = forget_sender(session, sender_id=FORGOTTEN)
+    assert deleted["enterprise_profile"] == 1 and deleted["question_log"] == 3
+    with db.database.session() as session:
+        assert tables_mentioning(session, FORGOTTEN) == []
+        assert tables_mentioning(session, "软件开发") == []

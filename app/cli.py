@@ -54,6 +54,7 @@ def import_files(
     document_number: str = typer.Option(None, help="文号, when the document does not state it"),
     effective_on: datetime.datetime = typer.Option(None, formats=["%Y-%m-%d"], help="施行日期"),
     expires_on: datetime.datetime = typer.Option(None, formats=["%Y-%m-%d"], help="失效日期 (last day)"),
+    notify: bool = typer.Option(True, help="notify the saved enterprise profiles the new measures concern"),
 ) -> None:
     """Import policy documents (idempotent: re-importing the same text changes nothing).
 
@@ -90,6 +91,7 @@ def import_files(
                     dictionary_path=runtime.settings.dictionary_path,
                     metadata=metadata,
                     supersedes=supersedes,
+                    notify=notify,
                 )
         except PolicyError as error:  # unreadable, unparseable, a bad slug, an unknown --supersedes
             console.print(f"[red]{escape(str(path))}: not imported[/red]\n{escape(str(error))}")
@@ -115,6 +117,7 @@ def _print_result(result: dict[str, Any], dry_run: bool) -> None:
     )
     shape = summary.get("shape_label") or summary.get("shape")
     console.print(f"structure: {shape}  {metadata['document_number']}  {dates}")
+    console.print(f"enterprises to notify: {result['notifications'].get('count', 0)}")
     if result.get("supersedes"):
         console.print(f"replaces: {result['supersedes']['title']} ({result['supersedes']['slug']})")
 

@@ -43,6 +43,7 @@ def _import_text(
     commit: bool,
     metadata: dict[str, Any] | None = None,
     supersedes: str | None = None,
+    notify: bool = True,
 ) -> DocumentImportResult:
     if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise HTTPException(413, TOO_LARGE)
@@ -55,6 +56,7 @@ def _import_text(
         dictionary_path=runtime.settings.dictionary_path,
         metadata=metadata,
         supersedes=supersedes,
+        notify=notify,
     )
     return DocumentImportResult(**result)
 
@@ -74,6 +76,7 @@ def post_document(
         commit=body.commit,
         metadata=metadata,
         supersedes=body.supersedes,
+        notify=body.notify,
     )
 
 
@@ -109,6 +112,7 @@ def upload_document(
         ),
     ] = None,
     supersedes: Annotated[str | None, Form(max_length=120, description="本文件替代的已有文件的标识")] = None,
+    notify: Annotated[bool, Form(description="通知相关的已订阅企业")] = True,
 ) -> DocumentImportResult:
     """The same as POST /documents with a .txt, .docx, .pdf or .html file; the slug defaults to its name."""
     corrections = _metadata_field(metadata)
@@ -136,6 +140,7 @@ def upload_document(
         commit=commit,
         metadata=corrections,
         supersedes=supersedes or None,
+        notify=notify,
     )
 
 

@@ -205,6 +205,7 @@ class DocumentImport(_Request):
     commit: bool = False
     metadata: DocumentMetadataFields | None = None
     supersedes: str | None = Field(default=None, min_length=1, max_length=120, examples=["putuo-2021-plan"])
+    notify: bool = True  # notify the saved enterprise profiles the new or changed measures concern
 
 
 class DocumentSummary(BaseModel):
@@ -245,6 +246,7 @@ class DocumentImportResult(BaseModel):
     report: ImportReportPublic
     metadata: dict[str, str | None]  # what is (or would be) stored: the document's words, corrected
     supersedes: DocumentView | None = None  # the replaced document, as it is (or would be) after
+    notifications: dict[str, Any] = Field(default_factory=dict)  # {"count", "sample"}: who is notified
 
 
 class SynonymCreate(_Request):

@@ -91,6 +91,8 @@ def preview_change(
     sample: int = SAMPLE,
 ) -> Preview:
     """How many profiles the change would newly concern, with up to `sample` profile ids."""
+    if session.scalar(select(EnterpriseProfile.id).limit(1)) is None:
+        return Preview(0)  # nobody to match (and no tokenizer to load for it)
     matcher = ProfileMatcher.build(session, search)
     found = concerned_profiles(session, matcher, before, list(after))
     return Preview(len(found), sorted(found)[:sample])

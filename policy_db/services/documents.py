@@ -19,6 +19,8 @@ from policy_db.errors import Conflict, InvalidInput, NotFound
 from policy_db.ingest import default_title, ingest_document
 from policy_db.models import ACTIVE, RETIRED, ExampleQuestion, Measure, PolicyDocument
 from policy_db.parser import ParsedDocument, parse_document, shape_label
+from policy_db.push.matching import measure_states
+from policy_db.push.outbox import preview_change, publish_change
 
 MAX_DOCUMENT_BYTES = 1_000_000
 MAX_TITLE = 300
@@ -140,8 +142,13 @@ def add_document_text(
     dictionary_path: Path | None = None,
     metadata: dict[str, Any] | None = None,
     supersedes: str | None = None,
+    notify: bool = True,
 ) -> dict[str, Any]:
     """Parse and import a document; without `commit`, report what would change and roll back.
+
+    New and changed measures are published to the saved enterprise profiles they newly concern
+    (`notifications`: how many, and a sample of profile ids); with `notify` false, the change is
+    recorded without notifying anyone.
 
     `metadata` overrides what the document states about itself (title, 文号, dates); `supersedes`
     names the slug of a document this one replaces (it stays searchable for staff). A preview
@@ -154,6 +161,7 @@ def add_document_text(
     replaced = _document_by_slug(session, supersedes) if supersedes else None
     existing = session.scalar(select(PolicyDocument).where(PolicyDocument.slug == slug))
     before = asdict(document_state(session, existing)) if existing else None
+    measures_before = measure_states(session, [m.id for m in existing.measures]) if existing else {}
     ingested = ingest_document(session, parsed, slug=slug, source_text=text)
     document = session.get(PolicyDocument, ingested.document_id)
     assert document is not None
@@ -172,6 +180,16 @@ def add_document_text(
         supersede(session, actor=actor, old=replaced, new=document)
         result["supersedes"] = asdict(document_state(session, replaced))
         report["inherited"] = inherit_annotations(session, old=replaced, new=document)
+    changed = [f"{document.id}:{n}" for n in ingested.created + ingested.updated]
+    preview = preview_change(session, after=measure_states(session, changed).values(), before=measures_before)
+    result["notifications"] = {
+        "count": preview.count if notify else 0,
+        "sample": preview.sample if notify else [],
+    }
+    if commit and changed:
+        publish_change(
+            session, actor=actor, kind="document", measures=changed, before=measures_before, notify=notify
+        )
     if not commit:
         session.rollback()
         if existing is None:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
 MODEL = ROOT / "bot" / "models" / "policybot.tar.gz"
-COLORS = {"rasa": "\033[35m", "actions": "\033[36m", "app": "\033[32m"}
+COLORS = {"rasa": "\033[35m", "actions": "\033[36m", "app": "\033[32m", "worker": "\033[33m"}
 
 
 def local_secret(name: str) -> str:
@@ -132,6 +132,8 @@ class Stack:
         endpoints.chmod(0o600)  # it holds the action server's secret
         return {
             "actions": [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)],
+            # Delivers policy notifications from the outbox (widget inbox, WeChat template messages).
+            "worker": [str(VENV_BIN / "policybot"), "worker"],
             "app": [
                 str(VENV_BIN / "uvicorn"),
                 "app.main:app",
@@ -206,6 +208,8 @@ class Stack:
         }
         deadline = time.monotonic() + timeout
         for name in self.processes:
+            if name not in checks:  # the worker serves nothing: running is ready
+                continue
             while not _answers(checks[name]):
                 if self.processes[name].poll() is not None:
                     raise RuntimeError(f"{name} exited with {self.processes[name].returncode}")
@@ -267,7 +271,7 @@ def main() -> None:
     parser.add_argument("--eval", type=Path, help="evaluate this JSONL file through the bot, then stop")
     args = parser.parse_args()
     stack = Stack(log_dir=ROOT / "var" / "log" if args.eval else None)
-    stack.start()
+    stack.start(only=("actions", "app", "rasa") if args.eval else ("actions", "app", "rasa", "worker"))
     try:
         stack.wait_ready()
         if args.eval:

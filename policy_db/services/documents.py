@@ -285,6 +285,11 @@ def update_document(
     if document is None:
         raise NotFound(f"没有编号为{document_id}的政策文件")
     changes = dict(changes)
+    if "title" in changes and changes["title"] is None:
+        raise InvalidInput("文件标题不能为空")
+    for name in ("document_number",):  # null clears it
+        if name in changes and changes[name] is None:
+            changes[name] = ""
     if "superseded_by" in changes:
         successor_id = changes.pop("superseded_by")
         successor = session.get(PolicyDocument, successor_id) if successor_id is not None else None

@@ -250,6 +250,16 @@ def test_bad_metadata_and_loops_of_replacement_are_refused(api: AdminApi, replac
         headers=api.admin,
     )
     assert missing.status_code == 404 and "no-such-plan" in missing.json()["detail"]
+    no_title = api.client.patch(f"/api/admin/documents/{new}", json={"title": None}, headers=api.admin)
+    assert no_title.status_code == 422 and "标题" in no_title.json()["detail"]
+    cleared = api.client.patch(
+        f"/api/admin/documents/{new}", json={"document_number": None}, headers=api.admin
+    )
+    assert cleared.status_code == 200 and cleared.json()["document_number"] == ""
+    restored = api.client.patch(
+        f"/api/admin/documents/{new}", json={"document_number": "普府办〔2022〕5号"}, headers=api.admin
+    )
+    assert restored.status_code == 200
     staff = api.client.patch(f"/api/admin/documents/{new}", json={"title": "x"}, headers=api.staff)
     assert staff.status_code == 403
     assert documents(api)[NEW_SLUG]["title"] == NEW_TITLE

@@ -83,7 +83,7 @@ def measure_view(measure: Measure, score: float = 0.0, today: dt.date | None = N
         status=measure.status,
         version=measure.version,
         score=round(score, 4),
-        document_date=document.issued_on.isoformat() if document.issued_on else None,
+        document_date=iso_date(document.issued_on),
         validity=document.validity(today or shanghai_today()),
         replaced_by=replacement.title if replacement is not None else "",
     )
@@ -134,7 +134,8 @@ class DocumentView:
     superseded_by_title: str = ""
 
 
-def _iso(day: dt.date | None) -> str | None:
+def iso_date(day: dt.date | None) -> str | None:
+    """A date as ISO text for views and payloads (None stays None)."""
     return day.isoformat() if day else None
 
 
@@ -148,12 +149,12 @@ def document_view(
         slug=document.slug,
         title=document.title,
         issuers=list(document.issuers or []),
-        issued_on=_iso(document.issued_on),
+        issued_on=iso_date(document.issued_on),
         status=document.status,
         measures=active_measures,
         document_number=document.document_number or "",
-        effective_on=_iso(document.effective_on),
-        expires_on=_iso(document.expires_on),
+        effective_on=iso_date(document.effective_on),
+        expires_on=iso_date(document.expires_on),
         validity=document.validity(today or shanghai_today()),
         superseded_by=document.superseded_by_id,
         superseded_by_title=replacement.title if replacement is not None else "",

@@ -7,14 +7,14 @@ counters (`daily_counts`) are not touched: its figures outlive the rows they wer
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import Result, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from policy_db.chat_history import delete_messages
 from policy_db.clock import as_utc, utc_now
 from policy_db.config import get_settings
+from policy_db.db import rowcount
 from policy_db.models import ChatMessage, InboxItem, Notification, QuestionLog, Rating
 
 
@@ -34,7 +34,7 @@ def purge(session: Session, *, now: dt.datetime | None = None, days: int | None 
     """
     before = cutoff(now=now, days=days)
     counts = {
-        table: _rowcount(
+        table: rowcount(
             session.execute(
                 delete(model).where(model.created_at < before).execution_options(synchronize_session=False)
             )
@@ -43,7 +43,7 @@ def purge(session: Session, *, now: dt.datetime | None = None, days: int | None 
     }
     # A reply goes with the message it answers, even when it was stored a moment later.
     counts["chat_message"] = delete_messages(session, ChatMessage.created_at < before)
-    counts["inbox_item"] = _rowcount(session.execute(delete(InboxItem).where(InboxItem.created_at < before)))
+    counts["inbox_item"] = rowcount(session.execute(delete(InboxItem).where(InboxItem.created_at < before)))
     done = select(Notification.id).where(
         Notification.created_at < before, Notification.state.in_(("sent", "failed", "merged"))
     )
@@ -58,7 +58,3 @@ def purge(session: Session, *, now: dt.datetime | None = None, days: int | None 
         session.execute(delete(Notification).where(Notification.id.in_(chunk)))
     counts["notification"] = len(old)
     return counts
-
-
-def _rowcount(result: Result[Any]) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult

@@ -14,15 +14,16 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-from sqlalchemy import Result, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from policy_db.audit import record
 from policy_db.auth import Principal
 from policy_db.clock import as_utc, utc_now
 from policy_db.config import get_settings
+from policy_db.db import rowcount
 from policy_db.errors import InvalidInput, NotFound
 from policy_db.input_text import text_problem
 from policy_db.models import EnterpriseProfile, InboxItem, Measure, Notification
@@ -211,7 +212,7 @@ def delete_profile(
     if profile_id is None:
         return counts
     # Explicit deletes (not only ON DELETE CASCADE): the counts, and SQLite without foreign keys.
-    counts["inbox_item"] = _rowcount(
+    counts["inbox_item"] = rowcount(
         session.execute(delete(InboxItem).where(InboxItem.profile_id == profile_id))
     )
     session.execute(
@@ -220,10 +221,10 @@ def delete_profile(
         .values(merged_into_id=None)
         .execution_options(synchronize_session=False)
     )
-    counts["notification"] = _rowcount(
+    counts["notification"] = rowcount(
         session.execute(delete(Notification).where(Notification.profile_id == profile_id))
     )
-    counts["enterprise_profile"] = _rowcount(
+    counts["enterprise_profile"] = rowcount(
         session.execute(delete(EnterpriseProfile).where(EnterpriseProfile.id == profile_id))
     )
     session.expire_all()
@@ -307,7 +308,3 @@ def _words(value: str, what: str) -> str:
     if problem:
         raise InvalidInput(f"{what}{problem}")
     return value
-
-
-def _rowcount(result: Result[Any]) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from policy_db.audit import record
 from policy_db.auth import Principal
-from policy_db.catalogue import DocumentView, active_measure_counts, bump_revision, document_view
+from policy_db.catalogue import DocumentView, active_measure_counts, bump_revision, document_view, iso_date
 from policy_db.dictionary import refresh_dictionary
 from policy_db.errors import Conflict, InvalidInput, NotFound
 from policy_db.ingest import default_title, ingest_document
@@ -117,9 +117,9 @@ def document_summary(parsed: ParsedDocument) -> dict[str, Any]:
         "shape_label": shape_label(parsed.shape),
         "document_number": parsed.document_number or None,
         "issuers": list(parsed.issuers),
-        "issued_on": parsed.issued_on.isoformat() if parsed.issued_on else None,
-        "effective_on": parsed.effective_on.isoformat() if parsed.effective_on else None,
-        "expires_on": parsed.expires_on.isoformat() if parsed.expires_on else None,
+        "issued_on": iso_date(parsed.issued_on),
+        "effective_on": iso_date(parsed.effective_on),
+        "expires_on": iso_date(parsed.expires_on),
         "sections": sum(not s.implicit for s in parsed.sections),
         "categories": sum(not c.implicit for s in parsed.sections for c in s.categories),
         "measures": len(parsed.measures()),

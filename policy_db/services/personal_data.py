@@ -9,14 +9,14 @@ counters hold neither, and stay as they are.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-from sqlalchemy import Result, delete
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from policy_db.audit import record
 from policy_db.auth import ADMIN, Principal
 from policy_db.chat_history import delete_messages
+from policy_db.db import rowcount
 from policy_db.errors import InvalidInput
 from policy_db.input_text import text_problem
 from policy_db.models import ChatMessage, QuestionLog, Rating
@@ -46,7 +46,7 @@ def forget_sender(session: Session, *, sender_id: str, actor: Principal | None =
     if problem:  # no stored id has one (PostgreSQL would refuse a NUL in the query)
         raise InvalidInput(f"会话标识{problem}")
     counts = {
-        table: _rowcount(
+        table: rowcount(
             session.execute(
                 delete(model).where(model.sender_id == sender).execution_options(synchronize_session=False)
             )
@@ -68,10 +68,6 @@ def forget_sender(session: Session, *, sender_id: str, actor: Principal | None =
         after=dict(counts),
     )
     return counts
-
-
-def _rowcount(result: Result[Any]) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult
 
 
 # The reply payload type (`custom.type`) that tells a channel the conversation was just forgotten,

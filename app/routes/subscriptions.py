@@ -25,6 +25,7 @@ from app.schemas.push import (
     ProfileBody,
     ProfileDeleted,
     ProfilePublic,
+    PushActivityPublic,
     PushPreview,
     Subscriptions,
 )
@@ -46,6 +47,7 @@ from policy_db.push.profiles import (
     require_profile,
     save_profile,
 )
+from policy_db.push.reports import FOLLOW_UP_DAYS, MAX_DAYS, MAX_WINDOW_DAYS, push_activity
 
 WIDGET = "widget"
 SenderQuery = Annotated[
@@ -205,6 +207,19 @@ def get_change(change_id: Annotated[int, Path(ge=1)], admin: AdminDep, session: 
 def get_subscriptions(admin: AdminDep, session: SessionDep) -> Subscriptions:
     """How many companies follow each kind and topic, by channel."""
     return Subscriptions.model_validate(outbox.subscription_counts(session))
+
+
+@admin.get("/activity", response_model=PushActivityPublic)
+def get_activity(
+    admin: AdminDep,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="统计最近多少天（北京时间，含今天）")] = 30,
+    window: Annotated[
+        int, Query(ge=1, le=MAX_WINDOW_DAYS, description="推送送达后多少天内的咨询算作“推送后咨询”")
+    ] = FOLLOW_UP_DAYS,
+) -> PushActivityPublic:
+    """Notifications delivered per day, and the conversations of companies that followed a delivery."""
+    return push_activity(session, days=days, window_days=window)
 
 
 router = APIRouter()

@@ -9,8 +9,10 @@ from pydantic import BaseModel, Field
 
 from policy_db.input_text import PlainTextModel
 from policy_db.push.profiles import MAX_WORDS, ProfileView
+from policy_db.push.reports import PushActivity
 
 ProfilePublic = ProfileView  # the data layer's view, served as it is
+PushActivityPublic = PushActivity  # pushes and follow-up conversations per day, served as they are
 
 
 class ProfileBody(PlainTextModel):

@@ -1,5 +1,5 @@
 // The admin page: tabs for measures, documents and categories, units, document import,
-// whole-catalogue export/import, tokens and the audit trail.
+// policy notifications, whole-catalogue export/import, tokens and the audit trail.
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
@@ -8,6 +8,7 @@ import { measuresTab } from "./admin_measure.js";
 import { documentsTab } from "./admin_documents.js";
 import { unitsTab } from "./admin_units.js";
 import { importTab } from "./admin_import.js";
+import { pushTab } from "./admin_push.js";
 import { transferTab } from "./admin_transfer.js";
 import { tokensTab } from "./admin_tokens.js";
 import { auditTab } from "./admin_audit.js";
@@ -79,6 +80,7 @@ function build(tab) {
     documents: () => documentsTab(root, reloadCatalogue),
     units: () => unitsTab(root, catalogue),
     import: () => importTab(root, reloadCatalogue),
+    push: () => pushTab(root),
     transfer: () => transferTab(root, reloadCatalogue),
     tokens: () => tokensTab(root, me),
     audit: () => auditTab(root),

@@ -1,4 +1,4 @@
-// Chart.js (vendored, served by the app) set up for the insights page: Chinese labels, house colours.
+// Chart.js (vendored, served by the app) set up for the insights and push pages: Chinese labels, house colours.
 
 const Chart = window.Chart;
 export const COLORS = { blue: "#1656b0", sky: "#6fa3e8", amber: "#e0a030", red: "#c8262c", green: "#2e8540",
@@ -51,5 +51,18 @@ export function stackedRatings(labels, ratings) {
       backgroundColor: colors[label], maxBarThickness: 22 })) },
     options: { scales: { x: { stacked: true, grid: { display: false } },
       y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
+  };
+}
+
+/** Bars of notifications delivered per day with a line of the conversations that followed them. */
+export function pushesAndFollowUps(labels, delivered, followUps) {
+  return {
+    type: "bar",
+    data: { labels, datasets: [
+      { type: "bar", label: "送达通知", data: delivered, backgroundColor: COLORS.sky, maxBarThickness: 22, order: 2 },
+      { type: "line", label: "推送后咨询", data: followUps, borderColor: COLORS.green, backgroundColor: COLORS.green,
+        pointRadius: 3, borderWidth: 2, order: 1 }] },
+    options: { interaction: { mode: "index", intersect: false },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { grid: { display: false } } } },
   };
 }

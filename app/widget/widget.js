@@ -6,6 +6,7 @@ import {
   bubble, chips, closeRating, measureCard, ratingPrompt, row, timeDivider, typingRow, unitsCard,
 } from "./render.js";
 import { h, toDate } from "./shared/dom.js";
+import { Subscriptions, measureLabel } from "./subscriptions.js";
 
 const TIME_GAP_MS = 5 * 60 * 1000;  // like WeChat: a time divider after a few quiet minutes
 const GREETING = "/greet";          // sent unseen on a first visit, so the bot introduces itself
@@ -47,7 +48,9 @@ function display(message) {
   if (known) return known;
   try {  // e.g. /rate{"rating":"满意"} from a device that never saw the button → 满意
     const values = Object.values(JSON.parse(message.slice(message.indexOf("{"))));
-    if (message.includes("{") && values.length) return values.join(" ");
+    // A measure key ("1:23", from a notification) reads as 第23条.
+    const shown = values.map((v) => (/^\d+:\d+$/.test(String(v)) ? measureLabel(v) : v));
+    if (message.includes("{") && shown.length) return shown.join(" ");
   } catch {
     // not an intent with entities: show it as typed
   }
@@ -212,6 +215,14 @@ input.addEventListener("input", () => {
 });
 
 document.getElementById("handoff").addEventListener("click", () => send("/human_handoff", "转人工"));
+
+// 我的订阅: the inbox badge and list, the profile form; a notification's measure is asked here.
+new Subscriptions({
+  ask: (payload, title) => {
+    buttonTitles.set(payload, title);
+    send(payload, title);
+  },
+});
 
 if (new URLSearchParams(location.search).has("embed")) {
   // Inside embed.js's iframe: a close button that asks the host page to hide the panel.

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 from sqlalchemy import select
@@ -30,7 +31,7 @@ from policy_db.question_log import log_question
 from policy_db.services.measures import create_measure
 from tests.e2e.conftest import LOG_DIR, port
 from tests.e2e.test_admin_to_bot import issue_admin_token
-from tests.e2e.test_console import DESKTOP, shot, sign_in
+from tests.e2e.test_console import DESKTOP, open_measure, shot, sign_in
 from tests.wechat.api_stand_in import WeChatApiStandIn
 from tools.stack import Stack
 
@@ -192,3 +193,108 @@ def test_the_push_tab_shows_subscriptions_outbox_report_and_chart(
     assert canvas.bounding_box()["height"] > 100  # type: ignore[index]
     shot(page, "admin-push.png", full_page=True)
     assert errors == []
+
+
+def save_company(stack: Stack, sender: str, kinds: list[str]) -> int:
+    """A widget client's saved profile (with consent): its id."""
+    database = Database(stack.env["DATABASE_URL"])
+    try:
+        with database.session() as session:
+            profile = save_profile(
+                session,
+                channel="widget",
+                channel_user_id=sender,
+                profile=ProfileInput(enterprise_types=kinds),
+                consent=True,
+            )
+            return profile.id
+    finally:
+        database.dispose()
+
+
+def admin_get(stack: Stack, secret: str, path: str) -> Any:
+    response = httpx.get(f"{stack.app_url}{path}", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_measure_editor_says_whom_an_edit_notifies_and_saves_with_or_without(
+    desktop: BrowserContext, admin_secret: str, push_stack: Stack, seeded: dict[str, Any]
+) -> None:
+    foreign = save_company(push_stack, "w-push-console-foreign", ["外资企业"])
+    culture = save_company(push_stack, "w-push-console-culture", ["文创企业"])
+    outbox_before = admin_get(push_stack, admin_secret, "/api/admin/push/outbox")["counts"]
+    page = desktop.new_page()
+    sign_in(page, "/admin", admin_secret)
+    open_measure(page, f"1:{NUMBER}", NUMBER)
+    notify = page.locator("#m-notify")
+    expect(notify).to_be_hidden()  # nothing typed yet
+
+    page.locator("#m-tags").fill("科技企业、外资企业")
+    expect(notify).to_contain_text("此次修改将通知 1 家企业")
+    expect(notify).to_contain_text(f"#{foreign}")
+    page.get_by_label("保存时通知这些企业").uncheck()
+    page.get_by_role("button", name="保存修改").click()
+    expect(page.locator("#m-version")).to_contain_text("第2版")
+    expect(page.locator("#toast")).to_contain_text("未通知企业")
+    expect(notify).to_be_hidden()
+    quiet = admin_get(push_stack, admin_secret, "/api/admin/push/changes")["items"][0]
+    assert (quiet["kind"], quiet["notified"], quiet["notifications"]) == ("edited", False, 0)
+    assert admin_get(push_stack, admin_secret, "/api/admin/push/outbox")["counts"] == outbox_before
+
+    page.locator("#m-tags").fill("科技企业、外资企业、文创企业")
+    expect(notify).to_contain_text("此次修改将通知 1 家企业")  # the foreign company heard nothing, but it
+    expect(notify).to_contain_text(f"#{culture}")  # is no longer newly concerned: only the culture one
+    expect(page.get_by_label("保存时通知这些企业")).to_be_checked()
+    page.get_by_role("button", name="保存修改").click()
+    expect(page.locator("#m-version")).to_contain_text("第3版")
+    told = admin_get(push_stack, admin_secret, "/api/admin/push/changes")["items"][0]
+    assert (told["notified"], told["notifications"]) == (True, 1)
+    pending = admin_get(push_stack, admin_secret, "/api/admin/push/outbox?state=pending")["items"]
+    assert [n["channel_user_id"] for n in pending] == ["w-push-console-culture"]
+
+    page.locator("#m-text").fill(page.locator("#m-text").input_value().replace("一次性", "一次性的"))
+    expect(notify).to_contain_text("此次修改将通知 0 家企业")  # a wording fix tells nobody
+    shot(page, "admin-measure-notify.png")
+
+
+TAX_NOTICE = """普陀区税务局
+2023年3月1日
+关于优化纳税服务的通知
+一、工作要求
+(一)优化纳税服务。提升办税便利度。具体措施:
+1.推行增值税发票全面数字化，新办纳税人当日即可领用数字化电子发票。(责任单位:区税务局)
+"""
+
+
+def test_the_import_page_says_whom_a_document_notifies_and_imports_with_or_without(
+    desktop: BrowserContext, admin_secret: str, push_stack: Stack, seeded: dict[str, Any]
+) -> None:
+    page = desktop.new_page()
+    sign_in(page, "/admin", admin_secret)
+    page.get_by_role("tab", name="导入文件").click()
+    notify = page.locator("#i-notify")
+
+    def preview(slug: str) -> None:
+        page.locator("#i-slug").fill(slug)
+        page.locator("#i-text").fill(TAX_NOTICE)
+        page.get_by_role("button", name="预览").click()
+        expect(page.locator("#i-summary")).to_contain_text("1 条措施")
+        expect(notify).to_contain_text("此次修改将通知 1 家企业")  # the company following 税务
+        expect(notify).to_contain_text("#1")
+
+    preview("tax-notice-quiet")
+    page.get_by_label("导入时通知这些企业").uncheck()
+    page.get_by_role("button", name="确认导入").click()
+    expect(page.locator("#i-done")).to_contain_text("未通知企业")
+    quiet = admin_get(push_stack, admin_secret, "/api/admin/push/changes")["items"][0]
+    assert (quiet["kind"], quiet["notified"], quiet["notifications"]) == ("document", False, 0)
+
+    preview("tax-notice-told")
+    expect(page.get_by_label("导入时通知这些企业")).to_be_checked()
+    page.get_by_role("button", name="确认导入").click()
+    expect(page.locator("#i-done")).to_contain_text("已通知 1 家企业")
+    told = admin_get(push_stack, admin_secret, "/api/admin/push/changes")["items"][0]
+    assert (told["kind"], told["notified"], told["notifications"]) == ("document", True, 1)
+    pending = admin_get(push_stack, admin_secret, f"/api/admin/push/changes/{told['id']}")
+    assert pending["by_state"]["pending"] == 1

@@ -1,9 +1,11 @@
 // The 导入文件 tab: paste or upload a policy document, preview its structure and what it changes (or
-// its bad lines), correct its title, 文号 and dates and say which document it replaces, commit.
+// its bad lines), correct its title, 文号 and dates and say which document it replaces, see how many
+// companies it would notify, commit with or without notifying them.
 
 import { api, ApiError, token } from "./api.js";
 import { facts, field, fill, guarded, h, option, toast } from "./dom.js";
 import { datesText, documentLabel } from "./admin_documents.js";
+import { notifyChoice } from "./notify_choice.js";
 
 // The metadata fields of a document: [key of `metadata`, id, label, input type].
 const METADATA = [
@@ -25,6 +27,7 @@ export function importTab(root, imported) {
     on: { click: () => run(true) } });
   const result = h("div", { id: "i-result", class: "import-result", "aria-live": "polite" });
   const meta = metadataForm(invalidate);
+  const notify = notifyChoice("i-notify", "导入时通知这些企业");
   let previewed = null;
   let upload = null; // a .docx/.pdf/.html file: the server reads it (POST /documents/upload)
   const hint = text.placeholder;
@@ -37,12 +40,13 @@ export function importTab(root, imported) {
     text.placeholder = upload ? `已选择 ${chosen.name}：由服务器读取其文字，点击“预览”查看` : hint;
     if (!slug.value) slug.value = chosen.name.replace(/\.[^.]+$/, "").toLowerCase();
     meta.reset();  // another document: its own title and dates, until corrected again
+    notify.clear();
     fill(result);
     invalidate();
   });
   text.addEventListener("input", () => {
     if (text.value) upload = null;
-    if (!text.value.trim()) { meta.reset(); fill(result); }
+    if (!text.value.trim()) { meta.reset(); notify.clear(); fill(result); }
     invalidate();
   });
   slug.addEventListener("input", invalidate);
@@ -59,22 +63,25 @@ export function importTab(root, imported) {
 
   async function run(doCommit) {
     if (!slug.value.trim() || !(text.value.trim() || upload)) { toast("请填写文件标识并粘贴或选择文件", "error"); return; }
+    // A preview always counts who would be notified; the commit notifies them only if the box is ticked.
     const options = { slug: slug.value.trim(), commit: doCommit, metadata: meta.corrections(),
-      supersedes: meta.supersedes() };
+      supersedes: meta.supersedes(), notify: doCommit ? notify.checked() : true };
     preview.disabled = commit.disabled = true;
     try {
       const answer = upload ? await sendFile(upload, options)
         : await api("/api/admin/documents", { method: "POST", body: { ...options, text: text.value } });
       if (doCommit) {
         previewed = null;
-        fill(result, committedReport(answer));
+        fill(result, committedReport(answer, options.notify));
         meta.reset();
+        notify.clear();
         toast(`已导入《${answer.metadata.title}》，机器人和政策查询已可使用新内容`, "ok");
         imported();
         meta.load();  // the new document can now be replaced in turn
       } else {
         fill(result, previewReport(answer));
         meta.show(answer.metadata);
+        notify.show(answer.notifications);
         previewed = current();
       }
     } catch (error) {
@@ -87,12 +94,12 @@ export function importTab(root, imported) {
     }
   }
 
-  fill(root, layout({ slug, file, text, preview, commit, result, meta: meta.element }));
+  fill(root, layout({ slug, file, text, preview, commit, result, meta: meta.element, notify: notify.element }));
   meta.load();
   return { shown: meta.load };
 }
 
-function layout({ slug, file, text, preview, commit, result, meta }) {
+function layout({ slug, file, text, preview, commit, result, meta, notify }) {
   return h("section", { class: "panel pad" },
     h("h2", { text: "导入政策文件" }),
     h("p", { class: "muted", text: "先预览：显示识别出的结构和文件信息，列出将新增、更新、停用的措施，或逐行列出格式问题；"
@@ -100,7 +107,7 @@ function layout({ slug, file, text, preview, commit, result, meta }) {
     h("div", { class: "form-row" }, field("文件标识（英文、数字、连字符）", slug),
       field("从文件读取（.txt、.docx、.pdf、.html，不超过 20 MB；扫描件PDF需先做文字识别）", file)),
     field("文件全文", text),
-    result, meta,
+    result, meta, notify,
     h("div", { class: "actions" }, preview, commit));
 }
 
@@ -163,13 +170,14 @@ function metadataForm(changed) {
 }
 
 /** Upload a .docx/.pdf/.html file for the server to read; errors as api() throws them. */
-async function sendFile(chosen, { slug, commit, metadata, supersedes }) {
+async function sendFile(chosen, { slug, commit, metadata, supersedes, notify }) {
   const form = new FormData();
   form.append("file", chosen);
   form.append("slug", slug);
   form.append("commit", String(commit));
   if (Object.keys(metadata).length) form.append("metadata", JSON.stringify(metadata));
   if (supersedes) form.append("supersedes", supersedes);
+  form.append("notify", String(notify));
   const headers = { Accept: "application/json" };
   if (token.get()) headers.Authorization = `Bearer ${token.get()}`;
   let response;
@@ -207,7 +215,7 @@ function previewReport(answer) {
     { id: "i-summary" }));
 }
 
-function committedReport(answer) {
+function committedReport(answer, notified) {
   const { metadata, summary, report: r } = answer;
   const counts = `新增 ${r.created.length} 条、更新 ${r.updated.length} 条、未变 ${r.unchanged.length} 条、停用 ${r.retired.length} 条措施`;
   return h("div", { class: "banner banner--ok", id: "i-done", role: "status" },
@@ -218,7 +226,8 @@ function committedReport(answer) {
       ["文号", metadata.document_number || "—"],
       ["日期", datesText(metadata)],
       answer.supersedes ? ["替代", `《${answer.supersedes.title}》已标为“已被替代”`] : null,
-      ["新单位", r.new_units.join("、") || "无"]]),
+      ["新单位", r.new_units.join("、") || "无"],
+      ["通知企业", notified ? `已通知 ${answer.notifications.count} 家企业（由推送服务陆续送达）` : "未通知企业"]]),
     h("p", { class: "muted", text: "新措施已可在“政策查询”中检索，机器人从下一个问题起即可引用。" }));
 }
 

@@ -1,8 +1,10 @@
-// Editing one measure: fields, units in order, retire/restore, example questions, and 409 handling.
+// Editing one measure: fields, units in order, retire/restore, example questions, and 409 handling;
+// before saving, how many companies the edit would notify, and whether to notify them.
 
-import { api } from "./api.js";
-import { field, fill, guarded, h, option, splitList, toast } from "./dom.js";
+import { api, query } from "./api.js";
+import { debounce, field, fill, guarded, h, option, splitList, toast } from "./dom.js";
 import { examplesBlock } from "./examples_block.js";
+import { notifyChoice } from "./notify_choice.js";
 import { measurePicker } from "./measure_picker.js";
 import { unitsEditor } from "./units_editor.js";
 import { STATUSES } from "./kinds.js";
@@ -45,13 +47,19 @@ class MeasureForm {
     this.dirty = h("span", { class: "dirty", text: "有未保存的修改", hidden: true });
     this.retire = h("button", { type: "button", class: "btn btn--danger", id: "m-retire",
       on: { click: () => this.toggleStatus() } });
+    this.notify = notifyChoice("m-notify", "保存时通知这些企业");
+    this.previewed = 0;  // the latest preview request: an older answer arriving late is dropped
+    this.previewSoon = debounce(() => this.previewNotifications(), 400);
     this.examples = examplesBlock(this.key);
     this.element = this.layout();
     this.show(measure);
   }
 
   layout() {
-    const refresh = () => this.refreshDirty();
+    const refresh = (event) => {
+      this.refreshDirty();
+      if (!this.notify.element.contains(event.target)) this.previewSoon();  // not for the notify box itself
+    };
     const { title, text, category, tags } = this.controls;
     return h("form", { class: "measure-form", on: { submit: (e) => { e.preventDefault(); this.save(); },
       input: refresh, change: refresh, "units-changed": refresh } },
@@ -62,7 +70,8 @@ class MeasureForm {
       h("div", { class: "actions" },
         h("button", { type: "submit", class: "btn btn--primary", id: "m-save", text: "保存修改" }),
         h("button", { type: "button", class: "btn", text: "放弃修改", on: { click: () => this.show(this.original) } }),
-        this.dirty, h("span", { class: "spacer" }), this.retire)),
+        this.dirty, h("span", { class: "spacer" }), this.retire),
+      this.notify.element),
     h("div", { class: "measure-form__side" },
       h("div", { class: "field" }, h("span", { class: "field__label", text: "责任单位（按文件顺序，第一个为牵头单位）" }),
         this.units.element),
@@ -90,6 +99,7 @@ class MeasureForm {
 
   show(measure) {
     for (const [field, value] of Object.entries(editable(measure))) this.setField(field, value);
+    this.previewSoon();
     const retired = measure.status !== "active";
     fill(this.heading, h("h2", { text: `第${measure.number}条 ${measure.title}` }),
       h("span", { class: `badge ${retired ? "badge--retired" : "badge--ok"}`, text: STATUSES[measure.status] || measure.status }),
@@ -109,8 +119,32 @@ class MeasureForm {
   async save() {
     const body = this.changes();
     if (!Object.keys(body).length) { toast("没有需要保存的修改"); return; }
-    await this.write(() => api(`/api/admin/measures/${this.key}`, { method: "PATCH", body, headers: this.ifMatch() }),
-      (saved) => `已保存，当前为第${saved.version}版`);
+    const notify = this.notify.checked();
+    await this.write(() => api(`/api/admin/measures/${this.key}${query({ notify })}`,
+      { method: "PATCH", body, headers: this.ifMatch() }),
+    (saved) => `已保存，当前为第${saved.version}版${notify ? "" : "（未通知企业）"}`);
+    this.notify.clear();
+  }
+
+  /** Ask how many companies the typed edit would newly concern (only the fields that matching reads). */
+  async previewNotifications() {
+    const changed = this.changes();
+    const read = ["title", "text", "category", "tags"]
+      .filter((f) => f in changed && !(f === "tags" && !changed.tags.length));
+    if (!read.length) { this.notify.clear(); return; }
+    const request = ++this.previewed;
+    const [documentId, number] = this.key.split("/");
+    const params = new URLSearchParams({ document_id: documentId, number });
+    for (const f of read) {
+      if (f === "tags") for (const tag of changed.tags) params.append("tags", tag);
+      else params.set(f, changed[f]);
+    }
+    try {
+      const preview = await api(`/api/admin/push/preview?${params}`);
+      if (request === this.previewed) this.notify.show(preview);
+    } catch (error) {
+      if (request === this.previewed) this.notify.failed(error.message);
+    }
   }
 
   async toggleStatus() {

@@ -118,15 +118,18 @@ export class Subscriptions {
   // --- the inbox ---------------------------------------------------------------------------
 
   async refreshInbox() {
+    let changed;
     try {
       const data = await this.api("/api/inbox");
-      this.items = Array.isArray(data.items) ? data.items : [];
+      const items = Array.isArray(data.items) ? data.items : [];
+      changed = JSON.stringify(items) !== JSON.stringify(this.items);
+      this.items = items;
       this.unread = Number(data.unread) || 0;
     } catch {
       return;  // offline or throttled: the badge keeps what it showed; the next poll tries again
     }
     this.showBadge();
-    if (!this.sheet.hidden) this.renderInbox();
+    if (changed && !this.sheet.hidden) this.renderInbox();
   }
 
   showBadge() {
@@ -137,8 +140,15 @@ export class Subscriptions {
   }
 
   renderInbox() {
+    // Re-rendering must not lose the keyboard user's place: refocus the same item's control.
+    const focused = this.inboxList.contains(document.activeElement) ? document.activeElement : null;
+    const id = focused?.closest("[data-id]")?.dataset.id;
+    const key = focused?.dataset.key;
     this.inboxEmpty.hidden = this.items.length > 0;
     fill(this.inboxList, this.items.map((item) => this.inboxItem(item)));
+    if (!id) return;
+    const item = this.inboxList.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    (key ? item?.querySelector(`[data-key="${CSS.escape(key)}"]`) : item?.querySelector(".inbox__head"))?.focus();
   }
 
   inboxItem(item) {
@@ -150,7 +160,7 @@ export class Subscriptions {
     return h("li", { class: unread ? "inbox__item inbox__item--unread" : "inbox__item", dataset: { id: item.id } },
       h("button", {
         type: "button", class: "inbox__head", "aria-expanded": String(open), "aria-controls": id,
-        on: { click: () => this.toggle(item) },
+        on: { click: () => this.toggle(item.id) },
       },
       unread && h("span", { class: "inbox__dot" }, h("span", { class: "sr-only" }, "未读：")),
       h("span", { class: "inbox__title" }, item.title || ""),
@@ -164,19 +174,23 @@ export class Subscriptions {
           }, `查看${measureLabel(key)}`)))));
   }
 
-  async toggle(item) {
-    if (this.expanded.has(item.id)) this.expanded.delete(item.id);
-    else this.expanded.add(item.id);
+  /** Open or close a notification; opening an unread one marks it read (and the badge goes down). */
+  async toggle(id) {
+    if (this.expanded.has(id)) this.expanded.delete(id);
+    else this.expanded.add(id);
     this.renderInbox();
-    this.inboxList.querySelector(`[data-id="${item.id}"] .inbox__head`)?.focus();
-    if (item.read_at || !this.expanded.has(item.id)) return;
+    const item = this.items.find((i) => i.id === id);
+    if (!item || item.read_at || !this.expanded.has(id)) return;
     try {
-      const read = await this.api(`/api/inbox/${encodeURIComponent(item.id)}/read`, { method: "POST" });
-      item.read_at = read.read_at || new Date().toISOString();
-      this.unread = Math.max(0, this.unread - 1);
+      const read = await this.api(`/api/inbox/${encodeURIComponent(id)}/read`, { method: "POST" });
+      // From the list as it is now (a refresh may have replaced it meanwhile).
+      const current = this.items.find((i) => i.id === id);
+      if (current && !current.read_at) {
+        current.read_at = read.read_at || new Date().toISOString();
+        this.unread = Math.max(0, this.unread - 1);
+      }
       this.showBadge();
       this.renderInbox();
-      this.inboxList.querySelector(`[data-id="${item.id}"] .inbox__head`)?.focus();
     } catch {
       // stays unread; the next refresh shows the server's state
     }

@@ -244,6 +244,40 @@ def test_deleting_the_profile_asks_first_then_removes_it_for_good(page: Page, su
     expect(saved_profile(sheet)).to_have_count(0)
 
 
+def tab_to(page: Page, test: str, limit: int = 60) -> list[str]:
+    """Press Tab until the JS expression `test` (on document.activeElement as `el`) holds; the ids passed."""
+    passed = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        passed.append(str(page.evaluate("document.activeElement.id")))
+        if page.evaluate(f"(el => {test})(document.activeElement)"):
+            return passed
+    raise AssertionError(f"Tab never reached {test}; passed {passed}")
+
+
+def test_keyboard_only_the_sheet_is_a_dialog_that_keeps_focus(page: Page, subs_stack: Stack) -> None:
+    tab_to(page, "el.id === 'mine-open'")
+    page.keyboard.press("Enter")
+    sheet = page.get_by_role("dialog", name="我的订阅")
+    expect(sheet).to_be_visible()
+    expect(page.locator("#mine-title")).to_be_focused()
+    expect(sheet.get_by_label("行业", exact=True)).to_be_visible()
+    passed = tab_to(page, "el.id === 'p-industry'")
+    assert "input" not in passed  # the chat behind the sheet is out of reach (inert)
+    page.keyboard.type("跨境电商")
+    tab_to(page, "el.id === 'p-consent'")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    expect(save_button(sheet)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(saved_profile(sheet)).to_contain_text("跨境电商")
+    expect(sheet.get_by_role("status")).to_be_focused()  # the place is kept, and the result announced
+    page.keyboard.press("Escape")
+    expect(sheet).to_be_hidden()
+    expect(page.locator("#mine-open")).to_be_focused()
+    assert api_profile(subs_stack, sender_of(page)).json()["industry"] == "跨境电商"
+
+
 # --- the inbox ---------------------------------------------------------------------------------
 
 

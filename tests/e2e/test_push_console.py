@@ -233,7 +233,7 @@ def test_the_measure_editor_says_whom_an_edit_notifies_and_saves_with_or_without
     page.locator("#m-tags").fill("科技企业、外资企业")
     expect(notify).to_contain_text("此次修改将通知 1 家企业")
     expect(notify).to_contain_text(f"#{foreign}")
-    page.get_by_label("保存时通知这些企业").uncheck()
+    page.get_by_label("保存或恢复时通知这些企业").uncheck()
     page.get_by_role("button", name="保存修改").click()
     expect(page.locator("#m-version")).to_contain_text("第2版")
     expect(page.locator("#toast")).to_contain_text("未通知企业")
@@ -245,7 +245,7 @@ def test_the_measure_editor_says_whom_an_edit_notifies_and_saves_with_or_without
     page.locator("#m-tags").fill("科技企业、外资企业、文创企业")
     expect(notify).to_contain_text("此次修改将通知 1 家企业")  # the foreign company heard nothing, but it
     expect(notify).to_contain_text(f"#{culture}")  # is no longer newly concerned: only the culture one
-    expect(page.get_by_label("保存时通知这些企业")).to_be_checked()
+    expect(page.get_by_label("保存或恢复时通知这些企业")).to_be_checked()
     page.get_by_role("button", name="保存修改").click()
     expect(page.locator("#m-version")).to_contain_text("第3版")
     told = admin_get(push_stack, admin_secret, "/api/admin/push/changes")["items"][0]
@@ -256,6 +256,18 @@ def test_the_measure_editor_says_whom_an_edit_notifies_and_saves_with_or_without
     page.locator("#m-text").fill(page.locator("#m-text").input_value().replace("一次性", "一次性的"))
     expect(notify).to_contain_text("此次修改将通知 0 家企业")  # a wording fix tells nobody
     shot(page, "admin-measure-notify.png")
+
+    page.get_by_role("button", name="放弃修改").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="停用此条").click()
+    expect(page.locator("#m-version")).to_contain_text("第4版")
+    expect(notify).to_contain_text("恢复此条将通知 4 家企业")  # every company of its three kinds
+    outbox_before = admin_get(push_stack, admin_secret, "/api/admin/push/outbox")["counts"]
+    page.get_by_label("保存或恢复时通知这些企业").uncheck()
+    page.get_by_role("button", name="恢复此条").click()
+    expect(page.locator("#m-version")).to_contain_text("第5版")
+    expect(page.locator("#toast")).to_contain_text("已恢复（未通知企业）")
+    assert admin_get(push_stack, admin_secret, "/api/admin/push/outbox")["counts"] == outbox_before
 
 
 TAX_NOTICE = """普陀区税务局

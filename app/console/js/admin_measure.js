@@ -47,7 +47,7 @@ class MeasureForm {
     this.dirty = h("span", { class: "dirty", text: "有未保存的修改", hidden: true });
     this.retire = h("button", { type: "button", class: "btn btn--danger", id: "m-retire",
       on: { click: () => this.toggleStatus() } });
-    this.notify = notifyChoice("m-notify", "保存时通知这些企业");
+    this.notify = notifyChoice("m-notify", "保存或恢复时通知这些企业");
     this.previewed = 0;  // the latest preview request: an older answer arriving late is dropped
     this.previewSoon = debounce(() => this.previewNotifications(), 400);
     this.examples = examplesBlock(this.key);
@@ -126,22 +126,27 @@ class MeasureForm {
     this.notify.clear();
   }
 
-  /** Ask how many companies the typed edit would newly concern (only the fields that matching reads). */
+  /**
+   * Ask how many companies the typed edit (only the fields that matching reads) would newly concern;
+   * for a retired measure with nothing typed, how many restoring it would.
+   */
   async previewNotifications() {
     const changed = this.changes();
     const read = ["title", "text", "category", "tags"]
       .filter((f) => f in changed && !(f === "tags" && !changed.tags.length));
-    if (!read.length) { this.notify.clear(); return; }
+    const restoring = !read.length && this.original.status !== "active";
+    if (!read.length && !restoring) { this.notify.clear(); return; }
     const request = ++this.previewed;
     const [documentId, number] = this.key.split("/");
     const params = new URLSearchParams({ document_id: documentId, number });
+    if (restoring) params.set("status", "active");
     for (const f of read) {
       if (f === "tags") for (const tag of changed.tags) params.append("tags", tag);
       else params.set(f, changed[f]);
     }
     try {
       const preview = await api(`/api/admin/push/preview?${params}`);
-      if (request === this.previewed) this.notify.show(preview);
+      if (request === this.previewed) this.notify.show(preview, restoring ? "恢复此条" : "此次修改");
     } catch (error) {
       if (request === this.previewed) this.notify.failed(error.message);
     }
@@ -150,8 +155,12 @@ class MeasureForm {
   async toggleStatus() {
     const action = this.original.status === "active" ? "retire" : "restore";
     if (action === "retire" && !window.confirm("停用后机器人将不再用这条措施答复，确定停用？")) return;
-    await this.write(() => api(`/api/admin/measures/${this.key}/${action}`, { method: "POST", headers: this.ifMatch() }),
-      () => (action === "retire" ? "已停用" : "已恢复"));
+    const notify = action === "restore" ? this.notify.checked() : undefined;  // retiring tells nobody
+    await this.write(() => api(`/api/admin/measures/${this.key}/${action}${query({ notify })}`,
+      { method: "POST", headers: this.ifMatch() }),
+    () => (action === "retire" ? "已停用" : `已恢复${notify ? "" : "（未通知企业）"}`));
+    this.notify.clear();
+    this.previewSoon();
   }
 
   async write(request, message) {

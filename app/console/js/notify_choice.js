@@ -14,9 +14,9 @@ export function notifyChoice(id, label) {
   return {
     element,
     checked: () => box.checked,
-    /** Show a preview ({count, sample}); the box keeps the admin's choice until `clear()`. */
-    show({ count, sample }) {
-      fill(text, h("strong", { text: `此次修改将通知 ${count} 家企业` }),
+    /** Show a preview ({count, sample}) of `what`; the box keeps the admin's choice until `clear()`. */
+    show({ count, sample }, what = "此次修改") {
+      fill(text, h("strong", { text: `${what}将通知 ${count} 家企业` }),
         count ? `（例如企业画像 ${sample.map((p) => `#${p}`).join("、")}）` : "：没有企业的画像与之新相关");
       box.disabled = !count;
       element.hidden = false;

@@ -13,6 +13,7 @@ from actions import base
 from actions.base import PolicyAction, record_question
 from actions.policy import ActionAnswerPolicy, present_measures
 from actions.replies import contact_text
+from actions.subscriptions import MATCHED_SLOT, PENDING_SLOT, industry_words, offer_consent, profile_input
 from policy_db.catalogue import measure_key
 from policy_db.runtime import Runtime
 from policy_db.search import match_profile
@@ -111,7 +112,7 @@ class ValidateProfileForm(FormValidationAction):
     ) -> list[str]:
         """No questions when the turn that opened the form is a concrete question: answer it."""
         opening = tracker.get_slot("requested_slot") is None  # the form starts with this turn
-        if opening:
+        if opening and not tracker.get_slot(PENDING_SLOT):  # a subscription waits for this match: ask
             text = str(tracker.latest_message.get("text") or "")
             if not text.startswith("/") and asks_a_concrete_question(text, base.get_runtime()):
                 return []
@@ -169,12 +170,13 @@ class ActionMatchProfile(PolicyAction):
                 response="utter_profile_no_match", contact=contact_text(runtime.service_center)
             )
             record_question(runtime, tracker, "no_match")
-            return _reset()
+            return [*_reset(), *_offer_subscription(dispatcher, tracker, runtime)]
         intro = f"按“{kind}、{stage}、需要{need}”为您匹配到："
         present_measures(dispatcher, measures, intro=intro, more=False)
         record_question(runtime, tracker, "answered", measures, matches[0].score)
         return [
             *_reset(),
+            *_offer_subscription(dispatcher, tracker, runtime),
             SlotSet("last_measures", [measure_key(m) for m in measures]),
             SlotSet("last_query", f"{need} {kind}"),
             SlotSet("last_offset", 3.0),
@@ -183,3 +185,40 @@ class ActionMatchProfile(PolicyAction):
 
 def _reset() -> list[dict[str, Any]]:
     return [SlotSet("enterprise_type", None), SlotSet("stage", None), SlotSet("need", None)]
+
+
+def _offer_subscription(
+    dispatcher: CollectingDispatcher, tracker: Tracker, runtime: Runtime
+) -> list[dict[str, Any]]:
+    """Keep what the match used; offer to subscribe (or, when asked for before, the consent prompt)."""
+    matched = {
+        "enterprise_type": str(tracker.get_slot("enterprise_type") or ""),
+        "stage": str(tracker.get_slot("stage") or ""),
+        "need": str(tracker.get_slot("need") or ""),
+        "industry": industry_words(form_texts(tracker)),
+    }
+    if tracker.get_slot(PENDING_SLOT):
+        offer_consent(dispatcher, profile_input(matched, runtime.topics), runtime.topics)
+    else:
+        dispatcher.utter_message(response="utter_offer_subscription")
+    return [SlotSet(MATCHED_SLOT, matched), SlotSet(PENDING_SLOT, None)]
+
+
+def form_texts(tracker: Tracker) -> list[str]:
+    """What the user typed in this profile form, from the turn that opened it (payloads left out)."""
+    events = list(tracker.events)
+    start = 0
+    for i, event in enumerate(events):
+        if event.get("event") == "action" and event.get("name") == "action_match_profile":
+            start = i + 1  # the previous match's form is not this one
+    opened = next(
+        (i for i in range(start, len(events)) if _is_form_activation(events[i])),
+        len(events),
+    )
+    opening = max((i for i in range(start, opened) if events[i].get("event") == "user"), default=opened)
+    texts = (str(e.get("text") or "") for e in events[opening:] if e.get("event") == "user")
+    return [t for t in texts if t and not t.startswith("/")]
+
+
+def _is_form_activation(event: dict[str, Any]) -> bool:
+    return event.get("event") == "active_loop" and event.get("name") == "profile_form"

@@ -295,8 +295,8 @@ def publish_measures_for(stack: Stack, kind: str, numbers: list[int]) -> None:
                     "document_id": 1,
                     "number": number,
                     "category": 1,
-                    "title": f"拟上市企业专项辅导{number}",
-                    "text": f"为{kind}提供上市前专项辅导和绿色通道服务（第{number}号试点）。",
+                    "title": f"{kind}专项服务{number}",
+                    "text": f"为{kind}提供专项辅导和绿色通道服务（第{number}号试点）。",
                     "units": [unit],
                     "tags": [kind],
                 },
@@ -362,3 +362,24 @@ def test_the_bell_shows_unread_notifications_and_opening_one_marks_it_read(
     sheet.locator(".inbox__item").nth(1).locator(".inbox__head").click()
     expect(page.locator("#mine-badge")).to_be_hidden()
     expect(page.locator("#mine-open")).to_have_attribute("aria-label", "我的订阅")
+
+
+def test_an_open_page_shows_new_notifications_within_a_minute(
+    phone: BrowserContext, subs_stack: Stack
+) -> None:
+    page = phone.new_page()
+    page.clock.install()  # the page's timers, under the test's control (time still flows)
+    page.goto("/")
+    sheet = open_mine(page)
+    fill_profile(sheet, kinds=["外资企业"], industry="", street="", size="", topics=[])
+    consent_box(sheet).check()
+    save_button(sheet).click()
+    expect(saved_profile(sheet)).to_contain_text("外资企业")
+    page.keyboard.press("Escape")
+
+    publish_measures_for(subs_stack, "外资企业", [9201])
+    page.clock.run_for(30_000)
+    expect(page.locator("#mine-badge")).to_be_hidden()  # not yet: the inbox is read once a minute
+    page.clock.run_for(31_000)
+    expect(page.locator("#mine-badge")).to_have_text("1")  # no reload
+    expect(page.locator("#mine-open")).to_have_attribute("aria-label", "我的订阅，1条未读通知")

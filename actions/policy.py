@@ -159,7 +159,8 @@ def answer_question(
             SlotSet("last_topic", topic),
         ]
     elif route is not None:
-        candidates = result.measures[:3] if outcome == result.outcome else []
+        # Measures as candidates only where the NLU did not call the question out of scope.
+        candidates = result.measures[:3] if outcome == result.outcome and not out_of_scope else []
         remit_reply(dispatcher, runtime, route, candidates)
         record_question(runtime, tracker, "routed", candidates, top_score=result.top_score)
         if candidates:

@@ -154,7 +154,10 @@ def search(question: str, limit: int = 5) -> None:
 @app.command()
 def calibrate(
     nlu: Path = typer.Option(PROJECT_ROOT / "bot" / "data" / "nlu", help="Rasa NLU data (in/out of scope)"),
-    remit: Path = typer.Option(PROJECT_ROOT / "eval" / "remit_tuning.jsonl", help="remit tuning questions"),
+    remit: list[Path] = typer.Option(  # noqa: B008 - typer reads its options from defaults
+        [PROJECT_ROOT / "eval" / "remit_tuning.jsonl", PROJECT_ROOT / "eval" / "remit_tuning_more.jsonl"],
+        help="remit tuning questions (repeat the option for several files)",
+    ),
     write: bool = typer.Option(True, help="store the result in policy_db/data/calibration.json"),
 ) -> None:
     """Fit the hybrid score and its answer / clarify / remit thresholds on the tuning data."""
@@ -162,7 +165,7 @@ def calibrate(
 
     runtime = build_runtime()
     runtime.search.use_calibration(None)
-    calibration, report = fit(runtime.search, nlu_dir=nlu, remit_file=remit)
+    calibration, report = fit(runtime.search, nlu_dir=nlu, remit_files=remit)
     for line in report:
         console.print(line)
     console.print(f"thresholds: {calibration.thresholds}")

@@ -4,7 +4,7 @@ Tuning data:
 - every measure's curated example questions, held out in two folds: the index is rebuilt
   without half of them and those are asked (so the matcher never saw them as examples);
 - the Rasa NLU training questions: topic intents are in scope, out_of_scope ones are not;
-- a small set of questions no measure answers but a unit's remit does (`eval/remit_tuning.jsonl`).
+- small sets of questions no measure answers but a unit's remit does (`eval/remit_tuning*.jsonl`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,8 @@ WRONG_MORE_OFTEN = 0.5  # top-1 precision of the questions below the answer bar
 IN_SCOPE_KEPT = 0.95  # of in-scope questions, kept above the clarify bar
 OVERRIDE_REJECTION = 0.97  # of out-of-scope questions, when the NLU already says out of scope
 REMIT_BUDGET = 0.05  # at most this share of in-scope questions routed to a unit (measures as candidates)
-MARGINS = np.round(np.arange(-0.01, 0.06, 0.002), 3)
+REMIT_OOS_BUDGET = 0.05  # at most this share of out-of-scope questions newly routed by a leading remit
+LEADS = np.round(np.arange(-0.1, 0.5, 0.02), 2)
 GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
 
 
@@ -104,7 +105,9 @@ def _lowest(grid: Iterable[float], ok: Iterable[bool], default: float) -> float:
     return next((float(t) for t, good in zip(grid, ok, strict=False) if good), default)
 
 
-def fit(search: PolicySearch, *, nlu_dir: Path, remit_file: Path | None) -> tuple[Calibration, list[str]]:
+def fit(
+    search: PolicySearch, *, nlu_dir: Path, remit_files: Sequence[Path] = ()
+) -> tuple[Calibration, list[str]]:
     """Fit the logistic fusion and choose the thresholds; returns it with a report of the fit."""
     rows, labels = held_out_features(search)
     mean, scale, weights, bias = fit_logistic(np.vstack(rows), np.concatenate(labels).astype(float))
@@ -143,15 +146,19 @@ def fit(search: PolicySearch, *, nlu_dir: Path, remit_file: Path | None) -> tupl
         answer,
     )
     override = max(answer, _lowest(GRID, [(hybrid_out < t).mean() >= OVERRIDE_REJECTION for t in GRID], 0.9))
-    remit = _remit_threshold(search, remit_file, out_of_scope)
-    remit_below, remit_margin, routed = _remit_mid_zone(search, _remit_questions(remit_file), in_scope)
+    remit_items = _remit_items(remit_files)
+    remit_questions = [q for q, _ in remit_items]
+    remit = _remit_threshold(search, remit_questions, out_of_scope)
+    interim = dataclasses.replace(model, thresholds=Thresholds(answer, clarify, override, remit))
+    search.use_calibration(interim)
+    lead, floor, led = _remit_lead(search, remit_items, in_scope, out_of_scope)
     thresholds = Thresholds(
         answer=answer,
         clarify=clarify,
         override=override,
         remit=remit,
-        remit_below=remit_below,
-        remit_margin=remit_margin,
+        remit_lead=lead,
+        remit_floor=floor,
     )
     calibration = dataclasses.replace(
         model,
@@ -167,8 +174,9 @@ def fit(search: PolicySearch, *, nlu_dir: Path, remit_file: Path | None) -> tupl
         f"out-of-scope declined {(hybrid_out < clarify).mean():.3f}",
         f"override >= {override:.2f}: out-of-scope declined {(hybrid_out < override).mean():.3f}",
         f"remit cosine >= {remit:.3f}",
-        f"unsure (< {remit_below:.2f}) and nearer a remit by >= {remit_margin:+.3f}: remit questions "
-        f"routed {routed[0]:.3f}, in-scope routed {routed[1]:.3f}",
+        f"a unit's remit leads the best measure by >= {lead:+.2f} at >= {floor:.2f}: remit questions "
+        f"routed right {led[0]:.3f} (with the rules above), in-scope newly routed {led[1]:.3f}, "
+        f"out of scope newly routed {led[2]:.3f}",
     ]
     return calibration, report
 
@@ -178,40 +186,73 @@ def _top_score(search: PolicySearch, question: str) -> float:
     return best[0].score if best else 0.0
 
 
-def _remit_questions(remit_file: Path | None) -> list[str]:
-    if remit_file is None or not remit_file.exists():
-        return []
-    return [
-        json.loads(line)["q"]
-        for line in remit_file.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith('{"_meta"')
-    ]
+def _remit_items(remit_files: Sequence[Path]) -> list[tuple[str, list[str]]]:
+    """The remit tuning questions with their units, from JSONL files (`_meta` lines skipped)."""
+    items = []
+    for path in remit_files:
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith('{"_meta"'):
+                raw = json.loads(line)
+                items.append((str(raw["q"]), [str(u) for u in raw.get("units", [])]))
+    return items
 
 
-def _remit_mid_zone(
-    search: PolicySearch, remit_questions: list[str], in_scope: list[str]
-) -> tuple[float, float, tuple[float, float]]:
-    """Where an unsure question goes to a unit: the most remit questions within REMIT_BUDGET.
+def _wins(rows: np.ndarray, lead: float, floor: float) -> np.ndarray:
+    """Rows (measure probability, unit probability, …) where the unit's remit wins."""
+    return (rows[:, 1] >= floor) & (rows[:, 1] - rows[:, 0] >= lead)
 
-    Returns (probability below which, cosine margin from which, (remit share, in-scope share)).
+
+def _remit_lead(
+    search: PolicySearch,
+    remit_items: list[tuple[str, list[str]]],
+    in_scope: list[str],
+    out_of_scope: list[str],
+) -> tuple[float, float, tuple[float, float, float]]:
+    """Where a unit's remit, scored like a measure, wins over the measures.
+
+    Chooses the lead over the best measure and the floor that route the most remit questions to
+    their unit (counting those the other rules already route right), while at most REMIT_BUDGET
+    of the in-scope and REMIT_OOS_BUDGET of the out-of-scope questions are newly routed.
+    Returns (lead, floor, (remit share routed right, in-scope share, out-of-scope share)).
     """
-    if not remit_questions or not in_scope:
-        return 0.0, 1.0, (0.0, 0.0)
-    remit = np.array([search.remit_features(q) for q in remit_questions])
-    inside = np.array([search.remit_features(q) for q in in_scope])
-    best = (0.0, 1.0, (0.0, 0.0))
-    for below in GRID:
-        for margin in MARGINS:
-            cost = float(((inside[:, 0] < below) & (inside[:, 1] >= margin)).mean())
-            gain = float(((remit[:, 0] < below) & (remit[:, 1] >= margin)).mean())
-            if cost <= REMIT_BUDGET and (gain, -cost) > (best[2][0], -best[2][1]):
-                best = (float(below), float(margin), (gain, cost))
+    off = (1.0, 1.01, (0.0, 0.0, 0.0))
+    if not remit_items or not in_scope:
+        return off
+
+    def rows(questions: list[str]) -> np.ndarray:
+        values = []
+        for q in questions:
+            measure_p, unit_p, _ = search.remit_lead_features(q)
+            values.append((measure_p, unit_p, search.search(q, limit=1).outcome == "remit"))
+        return np.array(values, dtype=float).reshape(-1, 3)
+
+    inside, outside = rows(in_scope), rows(out_of_scope)
+    remit = []
+    for q, units in remit_items:
+        measure_p, unit_p, unit = search.remit_lead_features(q)
+        result = search.search(q, limit=1)
+        already = result.route is not None and result.outcome == "remit" and result.route.unit in units
+        remit.append((measure_p, unit_p, unit in units, already))
+    r = np.array(remit, dtype=float)
+    best = off
+    for lead in LEADS:
+        for floor in GRID:
+            cost_in = float((_wins(inside, lead, floor) & (inside[:, 2] == 0)).mean())
+            newly_out = _wins(outside, lead, floor) & (outside[:, 2] == 0)
+            cost_out = float(newly_out.mean()) if len(outside) else 0.0
+            if cost_in > REMIT_BUDGET or cost_out > REMIT_OOS_BUDGET:
+                continue
+            routed = np.where(_wins(r, lead, floor) & (r[:, 3] == 0), r[:, 2], r[:, 3])
+            gain = float(routed.mean())
+            if (gain, -cost_in) > (best[2][0], -best[2][1]):
+                best = (float(lead), float(floor), (gain, cost_in, cost_out))
     return best
 
 
-def _remit_threshold(search: PolicySearch, remit_file: Path | None, out_of_scope: list[str]) -> float:
+def _remit_threshold(search: PolicySearch, remit_questions: list[str], out_of_scope: list[str]) -> float:
     """The remit closeness that best separates remit questions from out-of-scope ones."""
-    remit_questions = _remit_questions(remit_file)
     if not remit_questions:
         return 1.01
     near_in = np.array([search.remit_closeness(q) for q in remit_questions])

@@ -10,7 +10,7 @@ decision thresholds are fitted by `policybot calibrate` and stored per embedding
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +20,26 @@ CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
 
 
 def pair_features(
-    lexical: np.ndarray, order_key: np.ndarray, passage: np.ndarray, examples: np.ndarray
+    lexical: np.ndarray,
+    order_key: np.ndarray,
+    passage: np.ndarray,
+    examples: np.ndarray,
+    *,
+    best_dense: float | None = None,
+    best_order: float | None = None,
 ) -> np.ndarray:
-    """The feature rows (one per measure) of a question, in FEATURES order."""
+    """The feature rows (one per measure) of a question, in FEATURES order.
+
+    The gaps are taken to the best of these rows, or to `best_dense` / `best_order` when the rows
+    compete with others scored apart (units' remits against the measures).
+    """
     dense = np.maximum(passage, examples)
-    dense_gap = dense - dense.max() if len(dense) else dense
-    lexical_gap = order_key - order_key.max() if len(order_key) else order_key
+    if len(dense):
+        dense_top = float(dense.max()) if best_dense is None else max(best_dense, float(dense.max()))
+        order_top = float(order_key.max()) if best_order is None else max(best_order, float(order_key.max()))
+        dense_gap, lexical_gap = dense - dense_top, order_key - order_top
+    else:
+        dense_gap, lexical_gap = dense, order_key
     return np.stack([lexical, order_key, passage, examples, dense_gap, lexical_gap], axis=1)
 
 
@@ -37,10 +51,14 @@ class Thresholds:
     clarify: float  # at least this (and below answer): ask which of the candidates is meant
     override: float  # an NLU out-of-scope label is overruled only from this probability on
     remit: float  # a unit's remit is named only when the question is this close to it (cosine)
-    # Below this probability, a question closer to a unit's remit than to any measure (by at least
-    # remit_margin in cosine) is routed to the unit, with the measures offered as candidates.
-    remit_below: float = 0.0
-    remit_margin: float = 1.0
+    # A unit's remit, scored as a candidate like a measure, wins when its probability is at least
+    # remit_floor and exceeds the best measure's by remit_lead: the unit is named, the measures stay
+    # as candidates (off until fitted).
+    remit_lead: float = 1.0
+    remit_floor: float = 1.01
+
+
+THRESHOLD_NAMES = frozenset(f.name for f in fields(Thresholds))
 
 
 @dataclass(frozen=True)
@@ -92,7 +110,8 @@ def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration |
         scale=tuple(entry["scale"]),
         weights=tuple(entry["weights"]),
         bias=float(entry["bias"]),
-        thresholds=Thresholds(**entry["thresholds"]),
+        # Thresholds of rules that no longer exist are ignored; a new rule stays off until refitted.
+        thresholds=Thresholds(**{k: v for k, v in entry["thresholds"].items() if k in THRESHOLD_NAMES}),
         fitted_on=entry.get("fitted_on", ""),
     )
 

@@ -7,14 +7,16 @@ used as it is, with the configured threshold: the product still answers, with le
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from policy_db.calibration import Calibration, pair_features
+from policy_db.catalogue import MeasureView
 from policy_db.dense import DenseIndex
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
-from policy_db.text import normalize
+from policy_db.text import PolicyTokenizer, normalize
 from policy_db.vectors import VectorStore
 
 
@@ -26,6 +28,7 @@ class Ranking:
     order_key: np.ndarray
     words: list[str]
     dense_best: float = 0.0  # best cosine to any measure's passage or example question (0 when off)
+    order_best: float = 0.0  # best lexical ordering key of any measure
 
     def top(self, allowed: np.ndarray | None = None) -> float:
         """The best probability (among the allowed measures)."""
@@ -84,7 +87,8 @@ class HybridIndex:
             pair_features(score, order, similarity.passage, similarity.examples)
         )
         best = float(max(similarity.passage.max(), similarity.examples.max(initial=-1.0))) if n else 0.0
-        return Ranking(probability, probability + 1e-6 * order, words, best)
+        order_best = float(order.max()) if n else 0.0
+        return Ranking(probability, probability + 1e-6 * order, words, best, order_best)
 
     def rank(
         self,
@@ -112,6 +116,16 @@ class HybridIndex:
         return matches, len(above)
 
 
+# A remit entry that asks something ("…怎么申请", "…吗") is an example question, not a phrase.
+QUESTION_LIKE = re.compile(r"怎么|怎样|如何|吗|呢|哪|什么|多久|多少|能不能|是否|要不要|咋|？|\?")
+SHORT_PHRASE = 10
+
+
+def is_remit_question(entry: str) -> bool:
+    """True for a remit entry written as a question rather than a short phrase of duties."""
+    return len(entry) > SHORT_PHRASE or bool(QUESTION_LIKE.search(entry))
+
+
 @dataclass(frozen=True)
 class RemitRoute:
     """The unit whose remit a question belongs to, and the phrase that placed it there."""
@@ -124,11 +138,80 @@ class RemitRoute:
 class RemitIndex:
     """Each unit's remit phrases, matched literally and by dense similarity."""
 
-    def __init__(self, store: VectorStore | None, remits: dict[str, list[str]]) -> None:
+    def __init__(
+        self,
+        store: VectorStore | None,
+        remits: dict[str, list[str]],
+        tokenizer: PolicyTokenizer | None = None,
+        synonyms: dict[str, set[str]] | None = None,
+    ) -> None:
         self.store = store
         self.phrases = [(unit, phrase) for unit, items in remits.items() for phrase in items]
         texts = [phrase for _, phrase in self.phrases]
         self.vectors = store.vectors(texts, mode="query") if store is not None and texts else None
+        self.units = [unit for unit, items in remits.items() if items]
+        self.lexical: MatchIndex | None = None
+        self.dense: DenseIndex | None = None
+        if tokenizer is not None and self.units:
+            self._index_as_candidates(remits, tokenizer, synonyms or {})
+
+    def _index_as_candidates(
+        self, remits: dict[str, list[str]], tokenizer: PolicyTokenizer, synonyms: dict[str, set[str]]
+    ) -> None:
+        """Index each unit's remit like a measure: its phrases as the text, its questions as examples."""
+        passages, questions, indexed = [], [], []
+        for i, unit in enumerate(self.units):
+            asked = [e for e in remits[unit] if is_remit_question(e)]
+            duties = "、".join(e for e in remits[unit] if not is_remit_question(e))
+            passages.append(f"{unit}：{duties}")
+            questions.append(asked)
+            view = MeasureView(document_id=0, number=i, title=unit, text=duties, category="", units=[unit])
+            indexed.append(
+                IndexedMeasure(view, (0, 0), [unit], {"text": duties, "examples": " ".join(asked)}, asked)
+            )
+        self.lexical = MatchIndex(tokenizer, synonyms)
+        self.lexical.build(indexed)
+        if self.store is not None:
+            self.dense = DenseIndex(self.store)
+            self.dense.build(passages, questions)
+
+    def probabilities(
+        self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
+    ) -> np.ndarray:
+        """Per unit, the calibrated probability that its remit answers the question, as a measure would.
+
+        Scored with the measures' calibration; the gap features are taken to the best of the
+        measures and the units together, so a unit competes with the measures on one scale.
+        """
+        if self.lexical is None or self.dense is None or calibration is None or query is None:
+            return np.zeros(len(self.units))
+        n = len(self.units)
+        lexical = self.lexical.lexical(question)
+        score = lexical.score if lexical else np.zeros(n)
+        order = lexical.order_key if lexical else np.zeros(n)
+        similarity = self.dense.similarity(query)
+        features = pair_features(
+            score,
+            order,
+            similarity.passage,
+            similarity.examples,
+            best_dense=ranking.dense_best,
+            best_order=ranking.order_best,
+        )
+        return calibration.probability(features)
+
+    def phrase_of(self, unit: str, question: str, query: np.ndarray | None) -> str:
+        """The entry of a unit's remit that the question is closest to (literal mentions first)."""
+        text = normalize(question)
+        own = [(i, p) for i, (u, p) in enumerate(self.phrases) if u == unit]
+        literal = [p for _, p in own if len(p) >= 2 and normalize(p) in text]
+        if literal:
+            return max(literal, key=len)
+        short = [(i, p) for i, p in own if not is_remit_question(p)] or own
+        if self.vectors is None or query is None or not short:
+            return short[0][1] if short else unit
+        ids = [i for i, _ in short]
+        return short[int(np.argmax(self.vectors[ids] @ query))][1]
 
     def _literal(self, question: str) -> list[tuple[str, str]]:
         """The (unit, phrase) pairs whose phrase the question names word for word."""
@@ -149,12 +232,6 @@ class RemitIndex:
             return None
         unit, phrase = self.phrases[best]
         return RemitRoute(unit, phrase, float(similarity[best]))
-
-    def dense_closeness(self, query: np.ndarray | None) -> float:
-        """The question's best cosine to any remit phrase (literal mentions not counted)."""
-        if self.vectors is None or query is None or not len(self.phrases):
-            return 0.0
-        return float((self.vectors @ query).max())
 
     def closeness(self, question: str, query: np.ndarray | None) -> float:
         """How close the question is to any remit phrase (1.0 for a literal mention)."""

@@ -188,7 +188,9 @@ class PolicySearch:
                 [m.examples for m in indexed],
             )
         self._hybrid = HybridIndex(index, dense, self.calibration, self.threshold)
-        self._remits = RemitIndex(self.vectors, {u.name: list(u.remit or []) for u in units})
+        self._remits = RemitIndex(
+            self.vectors, {u.name: list(u.remit or []) for u in units}, self._tokenizer, synonyms
+        )
         self._contacts = {u.name: _contact(u) for u in units}
         unit_names = {normalize(u.name): u.name for u in units}
         for u in units:
@@ -315,13 +317,11 @@ class PolicySearch:
         top = ranking.top(mask)
         terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
         outcome: Outcome = "answer" if top >= hybrid.answer_threshold else "clarify" if total else "decline"
-        route = None
-        if outcome == "decline":
-            route = self._route(question, query)
-        elif self._nearer_a_remit(ranking, query, top):
-            # Unsure of the measures, and nearer a unit's remit than any measure: name the unit
-            # (the measures stay as candidates).
-            route = self._route(question, query, anywhere=True)
+        route = self._route(question, query) if outcome == "decline" else None
+        if route is None and unit is None:
+            # A unit's remit, scored like a measure, explains the question clearly better than any
+            # measure does: name the unit (the measures stay as candidates).
+            route = self._remit_leads(question, query, ranking, top)
         if route is not None:
             outcome = "remit"
         result = SearchResult(
@@ -366,28 +366,40 @@ class PolicySearch:
         """The question's embedding, or None when dense retrieval is off."""
         return self.vectors.query(question) if self.vectors is not None else None
 
-    def _nearer_a_remit(self, ranking: Ranking, query: np.ndarray | None, top: float) -> bool:
-        """An unsure question nearer a unit's remit than any measure, by the calibrated margin."""
+    def _remit_leads(
+        self, question: str, query: np.ndarray | None, ranking: Ranking, top: float
+    ) -> RemitRoute | None:
+        """The unit whose remit, scored as a candidate, beats the best measure by the calibrated lead."""
         calibration = self.hybrid().calibration
-        if self._remits is None or calibration is None or top >= calibration.thresholds.remit_below:
-            return False
-        return self._remit_gap(ranking, query) >= calibration.thresholds.remit_margin
+        if self._remits is None or calibration is None:
+            return None
+        unit_p = self._remits.probabilities(question, query, ranking, calibration)
+        if not len(unit_p):
+            return None
+        best = int(unit_p.argmax())
+        lead = calibration.thresholds
+        if unit_p[best] < lead.remit_floor or unit_p[best] - top < lead.remit_lead:
+            return None
+        unit = self._remits.units[best]
+        return RemitRoute(unit, self._remits.phrase_of(unit, question, query), float(unit_p[best]))
 
-    def _remit_gap(self, ranking: Ranking, query: np.ndarray | None) -> float:
+    def remit_lead_features(self, question: str) -> tuple[float, float, str]:
+        """The best measure's and the best unit's probability, and that unit (for calibration)."""
+        hybrid = self.hybrid()
         assert self._remits is not None
-        return self._remits.dense_closeness(query) - ranking.dense_best
-
-    def remit_features(self, question: str) -> tuple[float, float]:
-        """The best probability and the remit-minus-measure cosine margin (for calibration)."""
         query = self._query_vector(question)
-        ranking = self.hybrid().score(question, query)
-        return ranking.top(), self._remit_gap(ranking, query)
+        ranking = hybrid.score(question, query)
+        unit_p = self._remits.probabilities(question, query, ranking, hybrid.calibration)
+        if not len(unit_p):
+            return ranking.top(), 0.0, ""
+        best = int(unit_p.argmax())
+        return ranking.top(), float(unit_p[best]), self._remits.units[best]
 
-    def _route(self, question: str, query: np.ndarray | None, *, anywhere: bool = False) -> RemitRoute | None:
+    def _route(self, question: str, query: np.ndarray | None) -> RemitRoute | None:
         hybrid = self.hybrid()
         if self._remits is None or hybrid.calibration is None:
             return None
-        return self._remits.route(question, query, 0.0 if anywhere else hybrid.calibration.thresholds.remit)
+        return self._remits.route(question, query, hybrid.calibration.thresholds.remit)
 
     def hybrid(self) -> HybridIndex:
         """The fused index of the current catalogue revision."""

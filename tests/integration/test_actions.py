@@ -195,12 +195,15 @@ async def test_another_city_gets_no_putuo_measures(
     assert outcomes == ["out_of_scope"]
 
 
-async def test_moving_from_another_district_to_putuo_is_answered() -> None:
+async def test_moving_from_another_district_to_putuo_is_answered_in_putuo() -> None:
     messages, _ = await run(
         ActionAnswerPolicy(),
         tracker("公司从嘉定迁到普陀要办什么手续", "topic_opening", entities=place("嘉定")),
     )
-    assert measures(messages)
+    # Not declined as a question about another district: Putuo's measures, or the Putuo unit
+    # whose remit it is (with its contact).
+    assert measures(messages) or payload(messages, "units")
+    assert "嘉定" not in messages[0]["text"] and "超出" not in messages[0]["text"]
 
 
 async def test_database_down_gives_a_polite_reply(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -320,6 +323,22 @@ async def test_not_a_plan_question_and_no_confident_match_is_routed_by_remit() -
     messages, _ = await run(ActionOutOfScope(), tracker(question, "out_of_scope"))
     assert measures(messages) == []
     assert payload(messages, "units") == {"type": "units", "units": [{"name": "区人社局", "measures": []}]}
+
+
+async def test_a_unit_named_for_an_out_of_scope_label_comes_without_measure_candidates() -> None:
+    # The same matter asked as a topic question may offer possibly related measures; when the NLU
+    # calls it out of scope, the unit alone is named (no loose measures as quick replies).
+    question = "餐馆的食品经营许可证快到期了怎么续"
+    as_topic, _ = await run(ActionAnswerPolicy(), tracker(question, "topic_opening", sender="remit-topic"))
+    as_other, _ = await run(ActionOutOfScope(), tracker(question, "out_of_scope", sender="remit-oos"))
+    for messages in (as_topic, as_other):
+        assert measures(messages) == []
+        assert payload(messages, "units") == {
+            "type": "units",
+            "units": [{"name": "区市场监管局", "measures": []}],
+        }
+    assert payload(as_topic, "clarify") is not None
+    assert payload(as_other, "clarify") is None
 
 
 def _with_nlu_vector(text: str, intent: str, vector: Any, model: str) -> Tracker:

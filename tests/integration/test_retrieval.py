@@ -13,6 +13,7 @@ from policy_db.embedding import DEFAULT_MODEL, shared_embedder
 from policy_db.runtime import Runtime
 from policy_db.search import PolicySearch
 from policy_db.services.measures import MeasureEdit, edit_measure
+from policy_db.services.units import create_unit
 
 ADMIN_ACTOR = Principal("retrieval-test", ADMIN)
 
@@ -61,6 +62,30 @@ def test_a_matter_the_plan_is_silent_on_is_routed_to_the_unit_whose_remit_it_is(
     result = shared_runtime.search.search("我想咨询下社保缴费基数")
     assert result.outcome == "remit" and result.measures == []
     assert result.route is not None and result.route.unit == "区人社局"
+
+
+def test_a_unit_whose_remit_explains_a_question_better_than_any_measure_is_named(runtime: Runtime) -> None:
+    question = "公司要给员工交住房公积金吗，在哪里开户"
+    before = runtime.search.search(question)
+    assert before.route is None or before.route.unit != "区公积金分中心"
+    with runtime.database.session() as session:
+        create_unit(
+            session,
+            actor=ADMIN_ACTOR,
+            values={
+                "name": "区公积金分中心",
+                "full_name": "上海市公积金管理中心普陀分中心",
+                "phone": "021-12329",
+                "remit": ["住房公积金缴存", "公积金单位开户", "公积金提取", "单位怎么给员工缴住房公积金"],
+            },
+        )
+    after = runtime.search.search(question)  # the next question already sees the new remit
+    assert after.outcome == "remit" and after.route is not None
+    assert after.route.unit == "区公积金分中心"
+    assert "021-12329" in runtime.search.unit_contact("区公积金分中心")
+    # A question a measure answers is still answered: the remit competes, it does not take over.
+    closing = runtime.search.search("公司要注销但还有税没清完")
+    assert closing.outcome == "answer" and 21 in [m.number for m in closing.measures[:3]]
 
 
 def test_score_is_one_calibrated_probability_in_every_path(shared_runtime: Runtime) -> None:

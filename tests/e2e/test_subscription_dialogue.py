@@ -179,6 +179,18 @@ def test_deleting_my_information_deletes_the_profile_too(stack: Stack, database_
     assert saved_profile(database_url, "widget", sender) is None
 
 
+def test_deleting_my_information_in_the_middle_of_the_form_is_not_taken_for_an_answer(
+    stack: Stack, database_url: str
+) -> None:
+    sender = new_sender()
+    say(stack, sender, "帮我看看我们能享受哪些政策")
+    asked = say(stack, sender, "我们是做软件的小公司")
+    assert "阶段" in text_of(asked)
+    gone = say(stack, sender, "删除我的信息")
+    assert "已删除" in text_of(gone) and "阶段" not in text_of(gone)
+    assert "没有保存" in text_of(say(stack, sender, "我的订阅"))
+
+
 def wechat_say(stack: Stack, openid: str, message: str) -> str:
     """A follower's text message, sent the way WeChat does (safe mode); the passive reply's text."""
     msg_id = uuid.uuid4().int % 10**15

@@ -328,14 +328,14 @@ async def test_not_a_plan_question_and_no_confident_match_is_routed_by_remit() -
 async def test_a_unit_named_for_an_out_of_scope_label_comes_without_measure_candidates() -> None:
     # The same matter asked as a topic question may offer possibly related measures; when the NLU
     # calls it out of scope, the unit alone is named (no loose measures as quick replies).
-    question = "餐馆的食品经营许可证快到期了怎么续"
-    as_topic, _ = await run(ActionAnswerPolicy(), tracker(question, "topic_opening", sender="remit-topic"))
+    question = "公司想给员工办理居住证积分"
+    as_topic, _ = await run(ActionAnswerPolicy(), tracker(question, "topic_talent", sender="remit-topic"))
     as_other, _ = await run(ActionOutOfScope(), tracker(question, "out_of_scope", sender="remit-oos"))
     for messages in (as_topic, as_other):
         assert measures(messages) == []
         assert payload(messages, "units") == {
             "type": "units",
-            "units": [{"name": "区市场监管局", "measures": []}],
+            "units": [{"name": "区人社局", "measures": []}],
         }
     assert payload(as_topic, "clarify") is not None
     assert payload(as_other, "clarify") is None

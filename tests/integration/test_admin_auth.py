@@ -115,6 +115,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/admin/push/changes"): {},
     ("GET", "/api/admin/push/changes/{change_id}"): {"url": "/api/admin/push/changes/1"},
     ("GET", "/api/admin/push/subscriptions"): {},
+    ("GET", "/api/admin/push/activity"): {"url": "/api/admin/push/activity?days=30&window=7"},
 }
 PLACEHOLDERS = {"token_id": 1, "example_id": 1, "ordinal": 1, "synonym_id": 1, "export": {}}
 # Bodies no endpoint accepts: checking them must not come before checking the token.

@@ -7,6 +7,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,18 +58,15 @@ def bot_stack(stack_db: str) -> Iterator[Stack]:
         yield stack
 
 
-@pytest.fixture(scope="session")
-def app_stack(stack_db: str) -> Iterator[Stack]:
-    """The app alone (:8210) on the end-to-end database, for pages that never ask the bot.
-
-    No trained model needed: the staff console, admin and insights pages only call the app's API.
-    """
+@contextmanager
+def app_alone(database: str, *, app_port: int, rasa_port: int, action_port: int) -> Iterator[Stack]:
+    """The app alone on a database (Rasa and actions not started), ready, stopped afterwards."""
     stack = Stack(
-        rasa_port=port(5215),
-        action_port=port(5265),
-        app_port=port(8210),
+        rasa_port=port(rasa_port),
+        action_port=port(action_port),
+        app_port=port(app_port),
         log_dir=LOG_DIR,
-        env={"DATABASE_URL": stack_db, "REDIS_URL": ""},
+        env={"DATABASE_URL": database, "REDIS_URL": ""},
     )
     stack.start(only=("app",))
     try:
@@ -76,6 +74,16 @@ def app_stack(stack_db: str) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def app_stack(stack_db: str) -> Iterator[Stack]:
+    """The app alone (:8210) on the end-to-end database, for pages that never ask the bot.
+
+    No trained model needed: the staff console, admin and insights pages only call the app's API.
+    """
+    with app_alone(stack_db, app_port=8210, rasa_port=5215, action_port=5265) as stack:
+        yield stack
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -200,13 +200,22 @@ class RemitIndex:
         )
         return calibration.probability(features)
 
+    def best_unit(
+        self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
+    ) -> tuple[str, float] | None:
+        """The unit whose remit scores highest as a candidate, with its probability (None: no units)."""
+        unit_p = self.probabilities(question, query, ranking, calibration)
+        if not len(unit_p):
+            return None
+        best = int(unit_p.argmax())
+        return self.units[best], float(unit_p[best])
+
     def phrase_of(self, unit: str, question: str, query: np.ndarray | None) -> str:
         """The entry of a unit's remit that the question is closest to (literal mentions first)."""
-        text = normalize(question)
-        own = [(i, p) for i, (u, p) in enumerate(self.phrases) if u == unit]
-        literal = [p for _, p in own if len(p) >= 2 and normalize(p) in text]
+        literal = [p for u, p in self._literal(question) if u == unit]
         if literal:
             return max(literal, key=len)
+        own = [(i, p) for i, (u, p) in enumerate(self.phrases) if u == unit]
         short = [(i, p) for i, p in own if not is_remit_question(p)] or own
         if self.vectors is None or query is None or not short:
             return short[0][1] if short else unit

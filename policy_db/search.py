@@ -373,15 +373,12 @@ class PolicySearch:
         calibration = self.hybrid().calibration
         if self._remits is None or calibration is None:
             return None
-        unit_p = self._remits.probabilities(question, query, ranking, calibration)
-        if not len(unit_p):
-            return None
-        best = int(unit_p.argmax())
+        best = self._remits.best_unit(question, query, ranking, calibration)
         lead = calibration.thresholds
-        if unit_p[best] < lead.remit_floor or unit_p[best] - top < lead.remit_lead:
+        if best is None or best[1] < lead.remit_floor or best[1] - top < lead.remit_lead:
             return None
-        unit = self._remits.units[best]
-        return RemitRoute(unit, self._remits.phrase_of(unit, question, query), float(unit_p[best]))
+        unit, probability = best
+        return RemitRoute(unit, self._remits.phrase_of(unit, question, query), probability)
 
     def remit_lead_features(self, question: str) -> tuple[float, float, str]:
         """The best measure's and the best unit's probability, and that unit (for calibration)."""
@@ -389,11 +386,8 @@ class PolicySearch:
         assert self._remits is not None
         query = self._query_vector(question)
         ranking = hybrid.score(question, query)
-        unit_p = self._remits.probabilities(question, query, ranking, hybrid.calibration)
-        if not len(unit_p):
-            return ranking.top(), 0.0, ""
-        best = int(unit_p.argmax())
-        return ranking.top(), float(unit_p[best]), self._remits.units[best]
+        unit, probability = self._remits.best_unit(question, query, ranking, hybrid.calibration) or ("", 0.0)
+        return ranking.top(), probability, unit
 
     def _route(self, question: str, query: np.ndarray | None) -> RemitRoute | None:
         hybrid = self.hybrid()

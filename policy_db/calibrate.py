@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from policy_db.calibration import Calibration, Thresholds, fit_logistic, pair_features
+from policy_db.calibration import (
+    REMIT_FEATURES,
+    Calibration,
+    RemitChoice,
+    Thresholds,
+    fit_logistic,
+    pair_features,
+)
 from policy_db.dense import DenseIndex, measure_passage
 from policy_db.matcher import IndexedMeasure, MatchIndex
 from policy_db.search import PolicySearch
@@ -29,7 +36,7 @@ IN_SCOPE_KEPT = 0.95  # of in-scope questions, kept above the clarify bar
 OVERRIDE_REJECTION = 0.97  # of out-of-scope questions, when the NLU already says out of scope
 REMIT_BUDGET = 0.05  # at most this share of in-scope questions routed to a unit (measures as candidates)
 REMIT_OOS_BUDGET = 0.05  # at most this share of out-of-scope questions newly routed by a leading remit
-LEADS = np.round(np.arange(-0.1, 0.5, 0.02), 2)
+GRID_FINE = np.round(np.arange(0.005, 1.0, 0.005), 3)  # the remit choice's threshold
 GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
 
 
@@ -151,18 +158,18 @@ def fit(
     remit = _remit_threshold(search, remit_questions, out_of_scope)
     interim = dataclasses.replace(model, thresholds=Thresholds(answer, clarify, override, remit))
     search.use_calibration(interim)
-    lead, floor, led = _remit_lead(search, remit_items, in_scope, out_of_scope)
+    choice, choice_threshold, led = _remit_choice(search, remit_items, in_scope, out_of_scope)
     thresholds = Thresholds(
         answer=answer,
         clarify=clarify,
         override=override,
         remit=remit,
-        remit_lead=lead,
-        remit_floor=floor,
+        remit_choice=choice_threshold,
     )
     calibration = dataclasses.replace(
         model,
         thresholds=thresholds,
+        remit_choice=choice,
         fitted_on=f"{len(rows)} held-out example questions, "
         f"{len(in_scope)}/{len(out_of_scope)} NLU in/out of scope",
     )
@@ -174,8 +181,8 @@ def fit(
         f"out-of-scope declined {(hybrid_out < clarify).mean():.3f}",
         f"override >= {override:.2f}: out-of-scope declined {(hybrid_out < override).mean():.3f}",
         f"remit cosine >= {remit:.3f}",
-        f"a unit's remit leads the best measure by >= {lead:+.2f} at >= {floor:.2f}: remit questions "
-        f"routed right {led[0]:.3f} (with the rules above), in-scope newly routed {led[1]:.3f}, "
+        f"remit choice >= {choice_threshold:.3f}: remit questions "
+        f"routed right by it {led[0]:.3f}, in-scope newly routed {led[1]:.3f}, "
         f"out of scope newly routed {led[2]:.3f}",
     ]
     return calibration, report
@@ -199,56 +206,59 @@ def _remit_items(remit_files: Sequence[Path]) -> list[tuple[str, list[str]]]:
     return items
 
 
-def _wins(rows: np.ndarray, lead: float, floor: float) -> np.ndarray:
-    """Rows (measure probability, unit probability, …) where the unit's remit wins."""
-    return (rows[:, 1] >= floor) & (rows[:, 1] - rows[:, 0] >= lead)
-
-
-def _remit_lead(
+def _remit_choice(
     search: PolicySearch,
     remit_items: list[tuple[str, list[str]]],
     in_scope: list[str],
     out_of_scope: list[str],
-) -> tuple[float, float, tuple[float, float, float]]:
-    """Where a unit's remit, scored like a measure, wins over the measures.
+) -> tuple[RemitChoice | None, float, tuple[float, float, float]]:
+    """Fit when a unit's remit, rather than the best measure, answers a question.
 
-    Chooses the lead over the best measure and the floor that route the most remit questions to
-    their unit (counting those the other rules already route right), while at most REMIT_BUDGET
-    of the in-scope and REMIT_OOS_BUDGET of the out-of-scope questions are newly routed.
-    Returns (lead, floor, (remit share routed right, in-scope share, out-of-scope share)).
+    A logistic model over REMIT_FEATURES separates the remit tuning questions from the NLU's
+    in-scope and out-of-scope questions. Its threshold is the lowest that newly routes at most
+    REMIT_BUDGET of the in-scope and REMIT_OOS_BUDGET of the out-of-scope questions (those the
+    decline → nearest-remit rule routes already do not count). Returns (model, threshold,
+    (remit share routed right, in-scope share newly routed, out-of-scope share newly routed)).
     """
-    off = (1.0, 1.01, (0.0, 0.0, 0.0))
+    off: tuple[RemitChoice | None, float, tuple[float, float, float]] = (None, 1.01, (0.0, 0.0, 0.0))
     if not remit_items or not in_scope:
         return off
 
-    def rows(questions: list[str]) -> np.ndarray:
-        values = []
+    def rows(questions: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        features, already, units = [], [], []
         for q in questions:
-            measure_p, unit_p, _ = search.remit_lead_features(q)
-            values.append((measure_p, unit_p, search.search(q, limit=1).outcome == "remit"))
-        return np.array(values, dtype=float).reshape(-1, 3)
-
-    inside, outside = rows(in_scope), rows(out_of_scope)
-    remit = []
-    for q, units in remit_items:
-        measure_p, unit_p, unit = search.remit_lead_features(q)
-        result = search.search(q, limit=1)
-        already = result.route is not None and result.outcome == "remit" and result.route.unit in units
-        remit.append((measure_p, unit_p, unit in units, already))
-    r = np.array(remit, dtype=float)
-    best = off
-    for lead in LEADS:
-        for floor in GRID:
-            cost_in = float((_wins(inside, lead, floor) & (inside[:, 2] == 0)).mean())
-            newly_out = _wins(outside, lead, floor) & (outside[:, 2] == 0)
-            cost_out = float(newly_out.mean()) if len(outside) else 0.0
-            if cost_in > REMIT_BUDGET or cost_out > REMIT_OOS_BUDGET:
+            choice = search.remit_choice_features(q)
+            if choice is None:
                 continue
-            routed = np.where(_wins(r, lead, floor) & (r[:, 3] == 0), r[:, 2], r[:, 3])
-            gain = float(routed.mean())
-            if (gain, -cost_in) > (best[2][0], -best[2][1]):
-                best = (float(lead), float(floor), (gain, cost_in, cost_out))
+            units.append(choice[0])
+            features.append(choice[1])
+            already.append(search.search(q, limit=1).outcome == "remit")
+        return np.array(features).reshape(-1, len(REMIT_FEATURES)), np.array(already, dtype=bool), units
+
+    inside, inside_routed, _ = rows(in_scope)
+    outside, outside_routed, _ = rows(out_of_scope)
+    remit, remit_routed, remit_units = rows([q for q, _ in remit_items])
+    right = np.array([unit in units for unit, (_, units) in zip(remit_units, remit_items, strict=True)])
+    labels = np.r_[np.zeros(len(inside) + len(outside)), np.ones(len(remit))]
+    mean, scale, weights, bias = fit_logistic(np.vstack([inside, outside, remit]), labels)
+    model = RemitChoice(_floats(mean), _floats(scale), _floats(weights), float(bias))
+    p_in = np.array([model.probability(r) for r in inside])
+    p_out = np.array([model.probability(r) for r in outside])
+    p_remit = np.array([model.probability(r) for r in remit])
+    best = off
+    for threshold in GRID_FINE:
+        cost_in = float(((p_in >= threshold) & ~inside_routed).mean())
+        cost_out = float(((p_out >= threshold) & ~outside_routed).mean()) if len(outside) else 0.0
+        if cost_in <= REMIT_BUDGET and cost_out <= REMIT_OOS_BUDGET:
+            gain = float(((p_remit >= threshold) & right).mean())
+            best = (model, float(threshold), (gain, cost_in, cost_out))
+            break
     return best
+
+
+def _floats(values: np.ndarray) -> tuple[float, ...]:
+    """A fitted vector as plain floats, for the JSON file."""
+    return tuple(float(v) for v in values)
 
 
 def _remit_threshold(search: PolicySearch, remit_questions: list[str], out_of_scope: list[str]) -> float:

@@ -12,10 +12,24 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 FEATURES = ("lexical", "lexical_order", "dense_passage", "dense_example", "dense_gap", "lexical_gap")
+# What decides between the best measure and the best unit's remit, for one question.
+REMIT_FEATURES = (
+    "measure_probability",
+    "unit_probability",
+    "probability_lead",
+    "unit_dense",
+    "measure_dense",
+    "dense_lead",
+    "unit_order",
+    "measure_order",
+    "order_lead",
+    "literal_remit",
+)
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
 
 
@@ -51,14 +65,53 @@ class Thresholds:
     clarify: float  # at least this (and below answer): ask which of the candidates is meant
     override: float  # an NLU out-of-scope label is overruled only from this probability on
     remit: float  # a unit's remit is named only when the question is this close to it (cosine)
-    # A unit's remit, scored as a candidate like a measure, wins when its probability is at least
-    # remit_floor and exceeds the best measure's by remit_lead: the unit is named, the measures stay
-    # as candidates (off until fitted).
-    remit_lead: float = 1.0
-    remit_floor: float = 1.01
+    # The remit choice (below) names the best unit, with the measures as candidates, from this
+    # probability on (off until fitted).
+    remit_choice: float = 1.01
 
 
 THRESHOLD_NAMES = frozenset(f.name for f in fields(Thresholds))
+
+
+def remit_features(
+    measure_probability: float,
+    unit_probability: float,
+    unit_dense: float,
+    measure_dense: float,
+    unit_order: float,
+    measure_order: float,
+    literal_remit: bool,
+) -> np.ndarray:
+    """The REMIT_FEATURES row of a question: its best measure against its best unit's remit."""
+    return np.array(
+        [
+            measure_probability,
+            unit_probability,
+            unit_probability - measure_probability,
+            unit_dense,
+            measure_dense,
+            unit_dense - measure_dense,
+            unit_order,
+            measure_order,
+            unit_order - measure_order,
+            float(literal_remit),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class RemitChoice:
+    """A logistic model over REMIT_FEATURES: P(the question belongs to the unit, not to a measure)."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, features: np.ndarray) -> float:
+        """P(the best unit's remit, rather than the best measure, answers the question)."""
+        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
+        return float(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias))))
 
 
 @dataclass(frozen=True)
@@ -72,6 +125,7 @@ class Calibration:
     bias: float
     thresholds: Thresholds
     fitted_on: str = ""
+    remit_choice: RemitChoice | None = None
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """P(measure answers the question) for each feature row."""
@@ -113,6 +167,19 @@ def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration |
         # Thresholds of rules that no longer exist are ignored; a new rule stays off until refitted.
         thresholds=Thresholds(**{k: v for k, v in entry["thresholds"].items() if k in THRESHOLD_NAMES}),
         fitted_on=entry.get("fitted_on", ""),
+        remit_choice=_remit_choice(entry.get("remit_choice")),
+    )
+
+
+def _remit_choice(entry: dict[str, Any] | None) -> RemitChoice | None:
+    """The stored remit choice model, or None when absent or fitted on other features."""
+    if not entry or entry.get("features") != list(REMIT_FEATURES):
+        return None
+    return RemitChoice(
+        tuple(entry["mean"]),
+        tuple(entry["scale"]),
+        tuple(entry["weights"]),
+        float(entry["bias"]),
     )
 
 
@@ -122,6 +189,8 @@ def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH) ->
     entry = asdict(calibration)
     entry.pop("model")
     entry["features"] = list(FEATURES)
+    if entry.get("remit_choice"):
+        entry["remit_choice"]["features"] = list(REMIT_FEATURES)
     data[calibration.model] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

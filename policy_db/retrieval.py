@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policy_db.calibration import Calibration, pair_features
+from policy_db.calibration import Calibration, pair_features, remit_features
 from policy_db.catalogue import MeasureView
 from policy_db.dense import DenseIndex
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
@@ -183,9 +183,15 @@ class RemitIndex:
         Scored with the measures' calibration; the gap features are taken to the best of the
         measures and the units together, so a unit competes with the measures on one scale.
         """
-        if self.lexical is None or self.dense is None or calibration is None or query is None:
-            return np.zeros(len(self.units))
+        return self._scored(question, query, ranking, calibration)[0]
+
+    def _scored(
+        self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per unit: the calibrated probability, the best dense cosine and the lexical ordering key."""
         n = len(self.units)
+        if self.lexical is None or self.dense is None or calibration is None or query is None:
+            return np.zeros(n), np.zeros(n), np.zeros(n)
         lexical = self.lexical.lexical(question)
         score = lexical.score if lexical else np.zeros(n)
         order = lexical.order_key if lexical else np.zeros(n)
@@ -198,17 +204,29 @@ class RemitIndex:
             best_dense=ranking.dense_best,
             best_order=ranking.order_best,
         )
-        return calibration.probability(features)
+        dense = np.maximum(similarity.passage, similarity.examples)
+        return calibration.probability(features), dense, order
 
-    def best_unit(
+    def choice(
         self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
-    ) -> tuple[str, float] | None:
-        """The unit whose remit scores highest as a candidate, with its probability (None: no units)."""
-        unit_p = self.probabilities(question, query, ranking, calibration)
-        if not len(unit_p):
+    ) -> tuple[str, np.ndarray] | None:
+        """The unit whose remit scores highest as a candidate, and its REMIT_FEATURES row (None: no units)."""
+        probability, dense, order = self._scored(question, query, ranking, calibration)
+        if not len(probability):
             return None
-        best = int(unit_p.argmax())
-        return self.units[best], float(unit_p[best])
+        best = int(probability.argmax())
+        unit = self.units[best]
+        literal = any(u == unit for u, _ in self._literal(question))
+        row = remit_features(
+            ranking.top(),
+            float(probability[best]),
+            float(dense[best]),
+            ranking.dense_best,
+            float(order[best]),
+            ranking.order_best,
+            literal,
+        )
+        return unit, row
 
     def phrase_of(self, unit: str, question: str, query: np.ndarray | None) -> str:
         """The entry of a unit's remit that the question is closest to (literal mentions first)."""

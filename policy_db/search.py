@@ -321,7 +321,7 @@ class PolicySearch:
         if route is None and unit is None:
             # A unit's remit, scored like a measure, explains the question clearly better than any
             # measure does: name the unit (the measures stay as candidates).
-            route = self._remit_leads(question, query, ranking, top)
+            route = self._remit_leads(question, query, ranking)
         if route is not None:
             outcome = "remit"
         result = SearchResult(
@@ -366,28 +366,26 @@ class PolicySearch:
         """The question's embedding, or None when dense retrieval is off."""
         return self.vectors.query(question) if self.vectors is not None else None
 
-    def _remit_leads(
-        self, question: str, query: np.ndarray | None, ranking: Ranking, top: float
-    ) -> RemitRoute | None:
-        """The unit whose remit, scored as a candidate, beats the best measure by the calibrated lead."""
+    def _remit_leads(self, question: str, query: np.ndarray | None, ranking: Ranking) -> RemitRoute | None:
+        """The unit the fitted remit choice prefers to the best measure (None: keep the measures)."""
         calibration = self.hybrid().calibration
-        if self._remits is None or calibration is None:
+        if self._remits is None or calibration is None or calibration.remit_choice is None:
             return None
-        best = self._remits.best_unit(question, query, ranking, calibration)
-        lead = calibration.thresholds
-        if best is None or best[1] < lead.remit_floor or best[1] - top < lead.remit_lead:
+        choice = self._remits.choice(question, query, ranking, calibration)
+        if choice is None:
             return None
-        unit, probability = best
+        unit, features = choice
+        probability = calibration.remit_choice.probability(features)
+        if probability < calibration.thresholds.remit_choice:
+            return None
         return RemitRoute(unit, self._remits.phrase_of(unit, question, query), probability)
 
-    def remit_lead_features(self, question: str) -> tuple[float, float, str]:
-        """The best measure's and the best unit's probability, and that unit (for calibration)."""
+    def remit_choice_features(self, question: str) -> tuple[str, np.ndarray] | None:
+        """The best unit and the REMIT_FEATURES row of a question (for calibration)."""
         hybrid = self.hybrid()
         assert self._remits is not None
         query = self._query_vector(question)
-        ranking = hybrid.score(question, query)
-        unit, probability = self._remits.best_unit(question, query, ranking, hybrid.calibration) or ("", 0.0)
-        return ranking.top(), probability, unit
+        return self._remits.choice(question, query, hybrid.score(question, query), hybrid.calibration)
 
     def _route(self, question: str, query: np.ndarray | None) -> RemitRoute | None:
         hybrid = self.hybrid()

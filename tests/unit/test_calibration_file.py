@@ -1,0 +1,63 @@
+"""The calibration file: what `policybot calibrate` writes is what the search loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from policy_db.calibration import (
+    FEATURES,
+    REMIT_FEATURES,
+    Calibration,
+    RemitChoice,
+    Thresholds,
+    load_calibration,
+    remit_features,
+    save_calibration,
+)
+
+MODEL = "test-model"
+
+
+def _calibration() -> Calibration:
+    n, k = len(FEATURES), len(REMIT_FEATURES)
+    return Calibration(
+        MODEL,
+        tuple([0.0] * n),
+        tuple([1.0] * n),
+        tuple([0.5] * n),
+        -1.0,
+        Thresholds(0.2, 0.1, 0.4, 0.9, remit_choice=0.3),
+        "test",
+        RemitChoice(tuple([0.0] * k), tuple([1.0] * k), tuple([0.0, 0.0, 2.0] + [0.0] * (k - 3)), 0.0),
+    )
+
+
+def test_a_saved_calibration_with_its_remit_choice_loads_back_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    save_calibration(_calibration(), path)
+    assert load_calibration(MODEL, path) == _calibration()
+    assert load_calibration("another-model", path) is None
+
+
+def test_a_remit_choice_fitted_on_other_features_is_not_used(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    save_calibration(_calibration(), path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data[MODEL]["remit_choice"]["features"] = ["measure_probability", "unit_probability"]
+    data[MODEL]["thresholds"]["remit_lead"] = 0.18  # a threshold of a rule that no longer exists
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_calibration(MODEL, path)
+    assert loaded is not None and loaded.remit_choice is None
+    assert loaded.thresholds.remit_choice == 0.3
+
+
+def test_the_remit_choice_prefers_the_unit_as_its_lead_over_the_measure_grows() -> None:
+    choice = _calibration().remit_choice
+    assert choice is not None
+    behind = remit_features(0.8, 0.3, 0.9, 0.9, 1.0, 1.0, False)
+    ahead = remit_features(0.2, 0.7, 0.9, 0.9, 1.0, 1.0, True)
+    assert choice.probability(behind) < 0.5 < choice.probability(ahead)
+    assert np.isclose(ahead[2], 0.5) and ahead[-1] == 1.0

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import PolicyAction, record_question, user_text
-from actions.policy import PAGE, _load, no_match_reply, present_measures
+from actions.policy import PAGE, _load, no_match_reply, present_measures, remit_reply
 from actions.replies import (
     measure_line,
     measures_payload,
@@ -71,11 +71,23 @@ class ActionResponsibleUnit(PolicyAction):
     ) -> list[dict[str, Any]]:
         if declined_elsewhere(dispatcher, tracker, runtime):
             return []
-        matter = _matter(user_text(tracker))
+        asked = user_text(tracker)
+        matter = _matter(asked)
         measures: list[MeasureView] = []
         if len(matter) >= 2 and not matter.startswith("/"):
-            result = runtime.search.search(matter, limit=1)
-            measures = result.measures
+            # No measure answers, but the matter is a unit's remit: name that unit honestly. The
+            # remit choice is fitted on whole questions, "找谁" and all.
+            whole = runtime.search.search(asked, limit=PAGE)
+            result = whole if whole.outcome == "remit" else runtime.search.search(matter, limit=PAGE)
+            route = result.route if result.outcome == "remit" else None
+            if result.outcome == "decline":
+                route = runtime.search.route(matter)
+            if route is not None:
+                candidates = result.measures[:3]
+                remit_reply(dispatcher, runtime, route, candidates)
+                record_question(runtime, tracker, "routed", candidates, top_score=result.top_score)
+                return [SlotSet("last_measures", [measure_key(m) for m in candidates])] if candidates else []
+            measures = result.measures[:1]
         if not measures:
             measures = [_load(runtime, *parse_key(k)) for k in (tracker.get_slot("last_measures") or [])[:1]]
         if not measures:

@@ -320,8 +320,10 @@ class PolicySearch:
         route = self._route(question, query) if outcome == "decline" else None
         if route is None and unit is None:
             # A unit's remit, scored like a measure, explains the question clearly better than any
-            # measure does: name the unit (the measures stay as candidates).
-            route = self._remit_leads(question, query, ranking)
+            # measure does: name the unit (the measures stay as candidates). The choice was fitted
+            # on rankings without a topic's bonus, so it is made on one.
+            plain = ranking if topic is None else hybrid.score(question, query)
+            route = self._remit_leads(question, query, plain)
         if route is not None:
             outcome = "remit"
         result = SearchResult(

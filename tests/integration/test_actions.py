@@ -140,6 +140,13 @@ async def test_responsible_unit_of_the_matter_asked() -> None:
     assert "区税务局" in messages[0]["text"] and measures(messages) == [25]
 
 
+async def test_who_handles_a_matter_no_measure_covers_names_the_unit_whose_remit_it_is() -> None:
+    messages, _ = await run(ActionResponsibleUnit(), tracker("想开个KTV 娱乐场所许可证找谁办", "ask_unit"))
+    assert payload(messages, "units") == {"type": "units", "units": [{"name": "区文旅局", "measures": []}]}
+    assert measures(messages) == []
+    assert "没有专门" in messages[0]["text"] and "区文旅局" in messages[0]["text"]
+
+
 async def test_unit_duties_by_alias() -> None:
     messages, _ = await run(
         ActionUnitDuties(),

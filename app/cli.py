@@ -155,7 +155,7 @@ def search(question: str, limit: int = 5) -> None:
 def calibrate(
     nlu: Path = typer.Option(PROJECT_ROOT / "bot" / "data" / "nlu", help="Rasa NLU data (in/out of scope)"),
     remit: list[Path] = typer.Option(  # noqa: B008 - typer reads its options from defaults
-        [PROJECT_ROOT / "eval" / "remit_tuning.jsonl", PROJECT_ROOT / "eval" / "remit_tuning_more.jsonl"],
+        sorted((PROJECT_ROOT / "eval").glob("remit_tuning*.jsonl")),
         help="remit tuning questions (repeat the option for several files)",
     ),
     write: bool = typer.Option(True, help="store the result in policy_db/data/calibration.json"),

@@ -25,9 +25,6 @@ REMIT_FEATURES = (
     "unit_dense",
     "measure_dense",
     "dense_lead",
-    "unit_order",
-    "measure_order",
-    "order_lead",
     "literal_remit",
 )
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
@@ -78,8 +75,6 @@ def remit_features(
     unit_probability: float,
     unit_dense: float,
     measure_dense: float,
-    unit_order: float,
-    measure_order: float,
     literal_remit: bool,
 ) -> np.ndarray:
     """The REMIT_FEATURES row of a question: its best measure against its best unit's remit."""
@@ -91,9 +86,6 @@ def remit_features(
             unit_dense,
             measure_dense,
             unit_dense - measure_dense,
-            unit_order,
-            measure_order,
-            unit_order - measure_order,
             float(literal_remit),
         ]
     )

@@ -187,11 +187,11 @@ class RemitIndex:
 
     def _scored(
         self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per unit: the calibrated probability, the best dense cosine and the lexical ordering key."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit: the calibrated probability and the best dense cosine."""
         n = len(self.units)
         if self.lexical is None or self.dense is None or calibration is None or query is None:
-            return np.zeros(n), np.zeros(n), np.zeros(n)
+            return np.zeros(n), np.zeros(n)
         lexical = self.lexical.lexical(question)
         score = lexical.score if lexical else np.zeros(n)
         order = lexical.order_key if lexical else np.zeros(n)
@@ -205,13 +205,13 @@ class RemitIndex:
             best_order=ranking.order_best,
         )
         dense = np.maximum(similarity.passage, similarity.examples)
-        return calibration.probability(features), dense, order
+        return calibration.probability(features), dense
 
     def choice(
         self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
     ) -> tuple[str, np.ndarray] | None:
         """The unit whose remit scores highest as a candidate, and its REMIT_FEATURES row (None: no units)."""
-        probability, dense, order = self._scored(question, query, ranking, calibration)
+        probability, dense = self._scored(question, query, ranking, calibration)
         if not len(probability):
             return None
         best = int(probability.argmax())
@@ -222,8 +222,6 @@ class RemitIndex:
             float(probability[best]),
             float(dense[best]),
             ranking.dense_best,
-            float(order[best]),
-            ranking.order_best,
             literal,
         )
         return unit, row

@@ -57,7 +57,7 @@ def test_a_remit_choice_fitted_on_other_features_is_not_used(tmp_path: Path) -> 
 def test_the_remit_choice_prefers_the_unit_as_its_lead_over_the_measure_grows() -> None:
     choice = _calibration().remit_choice
     assert choice is not None
-    behind = remit_features(0.8, 0.3, 0.9, 0.9, 1.0, 1.0, False)
-    ahead = remit_features(0.2, 0.7, 0.9, 0.9, 1.0, 1.0, True)
+    behind = remit_features(0.8, 0.3, 0.9, 0.9, False)
+    ahead = remit_features(0.2, 0.7, 0.9, 0.9, True)
     assert choice.probability(behind) < 0.5 < choice.probability(ahead)
     assert np.isclose(ahead[2], 0.5) and ahead[-1] == 1.0

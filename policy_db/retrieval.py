@@ -175,20 +175,14 @@ class RemitIndex:
             self.dense = DenseIndex(self.store)
             self.dense.build(passages, questions)
 
-    def probabilities(
+    def _scored(
         self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
-    ) -> np.ndarray:
-        """Per unit, the calibrated probability that its remit answers the question, as a measure would.
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit: the calibrated probability that its remit answers the question, and its best cosine.
 
         Scored with the measures' calibration; the gap features are taken to the best of the
         measures and the units together, so a unit competes with the measures on one scale.
         """
-        return self._scored(question, query, ranking, calibration)[0]
-
-    def _scored(
-        self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per unit: the calibrated probability and the best dense cosine."""
         n = len(self.units)
         if self.lexical is None or self.dense is None or calibration is None or query is None:
             return np.zeros(n), np.zeros(n)
@@ -208,9 +202,17 @@ class RemitIndex:
         return calibration.probability(features), dense
 
     def choice(
-        self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
+        self,
+        question: str,
+        query: np.ndarray | None,
+        ranking: Ranking,
+        calibration: Calibration | None,
+        allowed: np.ndarray | None = None,
     ) -> tuple[str, np.ndarray] | None:
-        """The unit whose remit scores highest as a candidate, and its REMIT_FEATURES row (None: no units)."""
+        """The unit whose remit scores highest as a candidate, and its REMIT_FEATURES row (None: no units).
+
+        The best measure is taken among the `allowed` ones (the measures in force), when given.
+        """
         probability, dense = self._scored(question, query, ranking, calibration)
         if not len(probability):
             return None
@@ -218,7 +220,7 @@ class RemitIndex:
         unit = self.units[best]
         literal = any(u == unit for u, _ in self._literal(question))
         row = remit_features(
-            ranking.top(),
+            ranking.top(allowed),
             float(probability[best]),
             float(dense[best]),
             ranking.dense_best,

@@ -323,7 +323,7 @@ class PolicySearch:
             # measure does: name the unit (the measures stay as candidates). The choice was fitted
             # on rankings without a topic's bonus, so it is made on one.
             plain = ranking if topic is None else hybrid.score(question, query)
-            route = self._remit_leads(question, query, plain)
+            route = self._remit_leads(question, query, plain, mask)
         if route is not None:
             outcome = "remit"
         result = SearchResult(
@@ -368,12 +368,14 @@ class PolicySearch:
         """The question's embedding, or None when dense retrieval is off."""
         return self.vectors.query(question) if self.vectors is not None else None
 
-    def _remit_leads(self, question: str, query: np.ndarray | None, ranking: Ranking) -> RemitRoute | None:
+    def _remit_leads(
+        self, question: str, query: np.ndarray | None, ranking: Ranking, allowed: np.ndarray | None
+    ) -> RemitRoute | None:
         """The unit the fitted remit choice prefers to the best measure (None: keep the measures)."""
         calibration = self.hybrid().calibration
         if self._remits is None or calibration is None or calibration.remit_choice is None:
             return None
-        choice = self._remits.choice(question, query, ranking, calibration)
+        choice = self._remits.choice(question, query, ranking, calibration, allowed)
         if choice is None:
             return None
         unit, features = choice

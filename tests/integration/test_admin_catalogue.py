@@ -397,18 +397,18 @@ def test_long_text_keeps_its_line_breaks_and_tabs(api: AdminApi) -> None:
 
 
 def test_an_admin_remit_routes_questions_no_measure_answers_at_once(api: AdminApi) -> None:
-    question = "电竞酒店的事找谁"  # no plan word or remit in it, even after this module's imports
+    question = "密室逃脱的事找谁"  # no plan word or remit in it, even after this module's imports
     before = api.client.get("/api/measures", params={"q": question}).json()
     assert not (before["route"] and before["route"]["unit"] == "区文旅局")
     units = {u["name"]: u for u in api.client.get("/api/units").json()}
     changed = api.client.patch(
         "/api/admin/units/区文旅局",
         headers=api.admin,
-        json={"remit": [*units["区文旅局"]["remit"], "电竞酒店"]},
+        json={"remit": [*units["区文旅局"]["remit"], "密室逃脱"]},
     )
-    assert changed.status_code == 200 and "电竞酒店" in changed.json()["remit"]
+    assert changed.status_code == 200 and "密室逃脱" in changed.json()["remit"]
     after = api.client.get("/api/measures", params={"q": question}).json()
     assert after["outcome"] == "remit" and after["items"] == []
-    assert after["route"]["unit"] == "区文旅局" and after["route"]["phrase"] == "电竞酒店"
+    assert after["route"]["unit"] == "区文旅局" and after["route"]["phrase"] == "密室逃脱"
     bad = api.client.patch("/api/admin/units/区文旅局", headers=api.admin, json={"remit": ["备案\n换行"]})
     assert bad.status_code == 422

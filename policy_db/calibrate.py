@@ -237,7 +237,7 @@ def _remit_choice(
 
     inside, inside_routed, _ = rows(in_scope)
     outside, outside_routed, _ = rows(out_of_scope)
-    remit, remit_routed, remit_units = rows([q for q, _ in remit_items])
+    remit, _, remit_units = rows([q for q, _ in remit_items])
     right = np.array([unit in units for unit, (_, units) in zip(remit_units, remit_items, strict=True)])
     labels = np.r_[np.zeros(len(inside) + len(outside)), np.ones(len(remit))]
     mean, scale, weights, bias = fit_logistic(np.vstack([inside, outside, remit]), labels)

@@ -91,6 +91,18 @@ def remit_features(
     )
 
 
+def _logistic(
+    features: np.ndarray,
+    mean: tuple[float, ...],
+    scale: tuple[float, ...],
+    weights: tuple[float, ...],
+    bias: float,
+) -> np.ndarray:
+    """A standardised logistic model applied to feature rows (or one row)."""
+    z = (features - np.asarray(mean)) / np.asarray(scale)
+    return 1.0 / (1.0 + np.exp(-(z @ np.asarray(weights) + bias)))
+
+
 @dataclass(frozen=True)
 class RemitChoice:
     """A logistic model over REMIT_FEATURES: P(the question belongs to the unit, not to a measure)."""
@@ -102,8 +114,7 @@ class RemitChoice:
 
     def probability(self, features: np.ndarray) -> float:
         """P(the best unit's remit, rather than the best measure, answers the question)."""
-        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
-        return float(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias))))
+        return float(_logistic(features, self.mean, self.scale, self.weights, self.bias))
 
 
 @dataclass(frozen=True)
@@ -121,8 +132,7 @@ class Calibration:
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """P(measure answers the question) for each feature row."""
-        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
+        return _logistic(features, self.mean, self.scale, self.weights, self.bias)
 
 
 Fitted = tuple[np.ndarray, np.ndarray, np.ndarray, float]
@@ -159,11 +169,11 @@ def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration |
         # Thresholds of rules that no longer exist are ignored; a new rule stays off until refitted.
         thresholds=Thresholds(**{k: v for k, v in entry["thresholds"].items() if k in THRESHOLD_NAMES}),
         fitted_on=entry.get("fitted_on", ""),
-        remit_choice=_remit_choice(entry.get("remit_choice")),
+        remit_choice=_stored_remit_choice(entry.get("remit_choice")),
     )
 
 
-def _remit_choice(entry: dict[str, Any] | None) -> RemitChoice | None:
+def _stored_remit_choice(entry: dict[str, Any] | None) -> RemitChoice | None:
     """The stored remit choice model, or None when absent or fitted on other features."""
     if not entry or entry.get("features") != list(REMIT_FEATURES):
         return None

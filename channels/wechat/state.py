@@ -69,6 +69,13 @@ class SharedReplies:
         self._redis = aioredis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.ttl, self.poll, self.prefix = ttl, poll, prefix
 
+    async def ping(self) -> bool:
+        """True when Redis answers; opens the connection now, so the first message does not pay for it."""
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
     @classmethod
     def from_environment(cls) -> SharedReplies | None:
         """Shared replies on REDIS_URL, or None when it is not set."""

@@ -200,22 +200,31 @@ def replica(url: str = REDIS, prefix: str = "") -> ReplyCache:
     return scaled_cache(shared=SharedReplies(url, ttl=2, poll=0.005, prefix=prefix))
 
 
+async def connected_replicas(count: int, prefix: str) -> list[ReplyCache]:
+    """Replicas whose Redis connections are open: the scaled 0.1 s clock leaves no time to connect."""
+    caches = [replica(prefix=prefix) for _ in range(count)]
+    for cache in caches:
+        assert cache.shared is not None and await cache.shared.ping()
+    return caches
+
+
 @pytest.mark.redis
 async def test_a_retry_on_another_replica_joins_the_first_turn() -> None:
     prefix = f"test:{uuid.uuid4().hex}:"
-    a, b = replica(prefix=prefix), replica(prefix=prefix)
+    a, b = await connected_replicas(2, prefix)
     bot_a, bot_b = Bot(seconds=0.03, answer="A 的回答"), Bot(seconds=0.03, answer="B 的回答")
     replies = await asyncio.gather(deliver(a, "msg:1", bot_a), deliver(b, "msg:1", bot_b))
     assert bot_a.turns + bot_b.turns == 1, "one bot turn for the message across replicas"
     assert replies[0] == replies[1] and replies[0] in ("A 的回答", "B 的回答")
     later = Bot(answer="第三次")
-    assert await deliver(replica(prefix=prefix), "msg:1", later) == replies[0] and later.turns == 0
+    (c,) = await connected_replicas(1, prefix)
+    assert await deliver(c, "msg:1", later) == replies[0] and later.turns == 0
 
 
 @pytest.mark.redis
 async def test_a_slow_turn_on_one_replica_reaches_a_retry_on_the_other() -> None:
     prefix = f"test:{uuid.uuid4().hex}:"
-    a, b = replica(prefix=prefix), replica(prefix=prefix)
+    a, b = await connected_replicas(2, prefix)
     slow, idle = Bot(seconds=0.15), Bot(answer="不该出现")
     assert await deliver(a, "msg:1", slow) is None  # WeChat hangs up on replica A…
     assert await deliver(b, "msg:1", idle) == slow.answer  # …and its retry lands on B
@@ -227,7 +236,7 @@ async def test_a_slow_turn_on_one_replica_reaches_a_retry_on_the_other() -> None
 async def test_a_late_answer_is_sent_once_across_replicas(order: str) -> None:
     # WeChat's deliveries of one slow message reach replicas in `order`; the turn runs on A.
     prefix = f"test:{uuid.uuid4().hex}:"
-    replicas = {"a": replica(prefix=prefix), "b": replica(prefix=prefix)}
+    replicas = dict(zip("ab", await connected_replicas(2, prefix), strict=True))
     outboxes = {"a": Outbox(), "b": Outbox()}
     slow, idle = Bot(seconds=0.6), Bot(answer="不该出现")
     replies = []

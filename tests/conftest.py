@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from policy_db.config import PROJECT_ROOT, Settings
+from policy_db.models import TextVector
 from policy_db.runtime import Runtime, build_runtime, prepare_database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -38,14 +41,50 @@ def database_urls(tmp_path: Path, backend: str) -> Iterator[str]:
         engine.dispose()
 
 
-def make_runtime(url: str, tmp_path: Path, seeds_dir: Path = SEEDS) -> Runtime:
-    """A runtime on `url`, migrated and seeded, with its dictionary exported under tmp_path."""
+def make_runtime(
+    url: str, tmp_path: Path, seeds_dir: Path = SEEDS, *, stored_vectors: bool = True
+) -> Runtime:
+    """A runtime on `url`, migrated and seeded, with its dictionary exported under tmp_path.
+
+    With `stored_vectors`, the seed texts' vectors are stored as a restarted deployment finds
+    them, so the first search does not embed the whole catalogue again (about 40 s a database).
+    """
     settings = Settings(
         database_url=url, seeds_dir=seeds_dir, dictionary_path=tmp_path / "dictionary" / "userdict.txt"
     )
     runtime = build_runtime(settings)
     prepare_database(runtime)
+    if stored_vectors and runtime.search.vectors is not None:
+        store_seed_vectors(runtime)
     return runtime
+
+
+_seed_vectors: list[dict[str, Any]] = []
+
+
+def seed_vectors() -> list[dict[str, Any]]:
+    """The stored vectors of every seed text, embedded by the real model once per test session."""
+    if not _seed_vectors:
+        with tempfile.TemporaryDirectory() as tmp:
+            runtime = make_runtime(f"sqlite:///{tmp}/vectors.db", Path(tmp), stored_vectors=False)
+            runtime.search.index()
+            with runtime.database.session() as session:
+                rows = session.execute(sa.select(TextVector)).scalars().all()
+                _seed_vectors.extend(
+                    {"model": r.model, "text_hash": r.text_hash, "dim": r.dim, "vector": r.vector}
+                    for r in rows
+                )
+            runtime.database.dispose()
+    return _seed_vectors
+
+
+def store_seed_vectors(runtime: Runtime) -> None:
+    """Store the seed texts' vectors in the runtime's database (rows it already has are kept)."""
+    with runtime.database.session() as session:
+        known = set(session.execute(sa.select(TextVector.model, TextVector.text_hash)).tuples())
+        rows = [r for r in seed_vectors() if (r["model"], r["text_hash"]) not in known]
+        if rows:
+            session.execute(sa.insert(TextVector), rows)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -64,6 +103,14 @@ def empty_database_url(tmp_path: Path, backend: str) -> Iterator[str]:
 def runtime(empty_database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     """A migrated, seeded database of each backend, fresh for the test (safe to write to)."""
     rt = make_runtime(empty_database_url, tmp_path)
+    yield rt
+    rt.database.dispose()
+
+
+@pytest.fixture
+def cold_runtime(empty_database_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    """Like `runtime`, but no vector is stored yet: the first search embeds the whole catalogue."""
+    rt = make_runtime(empty_database_url, tmp_path, stored_vectors=False)
     yield rt
     rt.database.dispose()
 

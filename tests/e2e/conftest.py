@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from policy_db.config import PROJECT_ROOT
+from tests.conftest import make_runtime
 from tools.stack import MODEL, RASA_BIN, Stack
 
 LOG_DIR = PROJECT_ROOT / "var" / "log" / "test"
@@ -34,10 +36,21 @@ def require_model() -> None:
         pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does it first)")
 
 
+def seeded_database(database_url: str) -> str:
+    """`database_url` migrated and seeded, with the seed texts' vectors stored as after a first start.
+
+    A stack on it starts in seconds: otherwise its app and action server would each embed the
+    whole catalogue first (about a minute apiece on two cores).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        make_runtime(database_url, Path(tmp)).database.dispose()
+    return database_url
+
+
 @pytest.fixture(scope="session")
 def stack_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The end-to-end stack's own SQLite database (seeded on first start by the action server)."""
-    return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'policy.db'}"
+    """The end-to-end stack's own SQLite database, seeded."""
+    return seeded_database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'policy.db'}")
 
 
 RASA_TOKEN = "e2e-rasa-api-token"  # the stack runs as production should: Rasa's API locked

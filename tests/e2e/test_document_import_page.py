@@ -19,7 +19,7 @@ import pytest
 from docx.shared import Pt
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.conftest import app_alone
+from tests.e2e.conftest import app_alone, seeded_database
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tests.e2e.test_console import DESKTOP, shot, sign_in
 from tools.stack import Stack
@@ -53,7 +53,7 @@ ONLY_OLD = "远程身份核验和电子签章"  # the 2021 plan's measure 2, whi
 @pytest.fixture(scope="module")
 def import_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The app alone on a seeded database of its own."""
-    database = f"sqlite:///{tmp_path_factory.mktemp('import-page') / 'policy.db'}"
+    database = seeded_database(f"sqlite:///{tmp_path_factory.mktemp('import-page') / 'policy.db'}")
     with app_alone(database, app_port=8220, rasa_port=5225, action_port=5275) as stack:
         yield stack
 

@@ -33,6 +33,7 @@ from tests.e2e.conftest import (
     measures_in,
     port,
     require_model,
+    seeded_database,
     socketio_chat,
     text_of,
 )
@@ -146,7 +147,9 @@ def _wait_for_port(number: int, timeout: float = 20.0) -> None:
 @pytest.fixture(scope="module")
 def schema_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The stack's own PostgreSQL schema (direct URL, for reading back), dropped afterwards."""
-    yield from database_urls(tmp_path_factory.mktemp("faults"), "postgres")
+    urls = database_urls(tmp_path_factory.mktemp("faults"), "postgres")
+    yield seeded_database(next(urls))
+    next(urls, None)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import redis
 import sqlalchemy as sa
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import LOG_DIR, port, require_model
+from tests.e2e.conftest import LOG_DIR, port, require_model, seeded_database
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tests.wechat.wechat_sim import ACCOUNT, WeChatSim, new_aes_key, text_xml, xml_fields
 from tools.stack import Stack
@@ -32,7 +32,7 @@ WECHAT = WeChatSim(f"t{uuid.uuid4().hex[:12]}", new_aes_key(), f"wx{uuid.uuid4()
 
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('privacy') / 'policy.db'}"
+    return seeded_database(f"sqlite:///{tmp_path_factory.mktemp('privacy') / 'policy.db'}")
 
 
 @pytest.fixture(scope="module")

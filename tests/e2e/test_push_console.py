@@ -29,7 +29,7 @@ from policy_db.push.profiles import ProfileInput, save_profile
 from policy_db.push.worker import Worker
 from policy_db.question_log import log_question
 from policy_db.services.measures import create_measure
-from tests.e2e.conftest import app_alone
+from tests.e2e.conftest import app_alone, seeded_database
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tests.e2e.test_console import DESKTOP, open_measure, shot, sign_in
 from tests.wechat.api_stand_in import WeChatApiStandIn
@@ -47,7 +47,7 @@ NUMBER = 101
 @pytest.fixture(scope="module")
 def push_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The app alone on a seeded database of its own (no profiles in the shared one)."""
-    database = f"sqlite:///{tmp_path_factory.mktemp('push-console') / 'policy.db'}"
+    database = seeded_database(f"sqlite:///{tmp_path_factory.mktemp('push-console') / 'policy.db'}")
     with app_alone(database, app_port=8240, rasa_port=5245, action_port=5295) as stack:
         yield stack
 

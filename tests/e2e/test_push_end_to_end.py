@@ -37,7 +37,7 @@ from sqlalchemy import select
 from policy_db.db import Database
 from policy_db.models import EnterpriseProfile, InboxItem, Notification
 from policy_db.push.profiles import ProfileInput, save_profile
-from tests.e2e.conftest import LOG_DIR, port, require_model
+from tests.e2e.conftest import LOG_DIR, port, require_model, seeded_database
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tests.e2e.test_widget_subscriptions import (
     consent_box,
@@ -108,7 +108,7 @@ def wechat() -> Iterator[SlowWeChat]:
 def push_stack(tmp_path_factory: pytest.TempPathFactory, wechat: SlowWeChat) -> Iterator[Stack]:
     """Rasa, actions, app and the worker, on a database of their own, WeChat at the stand-in."""
     require_model()
-    database = f"sqlite:///{tmp_path_factory.mktemp('push-e2e') / 'policy.db'}"
+    database = seeded_database(f"sqlite:///{tmp_path_factory.mktemp('push-e2e') / 'policy.db'}")
     stack = Stack(
         rasa_port=port(5760),
         action_port=port(5810),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from policy_db.models import AuditEntry
 from policy_db.push.profiles import CONSENT_TEXT, get_profile
 from policy_db.topics import load_topics
-from tests.e2e.conftest import LOG_DIR, port, require_model
+from tests.e2e.conftest import LOG_DIR, port, require_model, seeded_database
 from tests.wechat.wechat_sim import ACCOUNT, WeChatSim, new_aes_key, text_xml, xml_fields
 from tools.stack import ROOT, Stack
 
@@ -33,7 +33,7 @@ Replies = list[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('subscriptions') / 'policy.db'}"
+    return seeded_database(f"sqlite:///{tmp_path_factory.mktemp('subscriptions') / 'policy.db'}")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from policy_db.config import PROJECT_ROOT
-from tests.e2e.conftest import app_alone
+from tests.e2e.conftest import app_alone, seeded_database
 from tests.e2e.test_admin_to_bot import issue_admin_token
 from tools.stack import VENV_BIN, Stack
 
@@ -38,7 +38,7 @@ KIND = "拟上市企业"
 @pytest.fixture(scope="module")
 def subs_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The app alone on a seeded database of its own."""
-    database = f"sqlite:///{tmp_path_factory.mktemp('widget-subscriptions') / 'policy.db'}"
+    database = seeded_database(f"sqlite:///{tmp_path_factory.mktemp('widget-subscriptions') / 'policy.db'}")
     with app_alone(database, app_port=8740, rasa_port=5740, action_port=5790) as stack:
         yield stack
 

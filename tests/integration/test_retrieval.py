@@ -97,8 +97,9 @@ def test_score_is_one_calibrated_probability_in_every_path(shared_runtime: Runti
 
 
 def test_a_restart_loads_stored_vectors_and_an_edit_embeds_only_the_changed_text(
-    runtime: Runtime, tmp_path: Path
+    cold_runtime: Runtime, tmp_path: Path
 ) -> None:
+    runtime = cold_runtime
     runtime.search.index()
     assert runtime.search.vectors is not None and runtime.search.vectors.embedded > 100
     restarted = PolicySearch(

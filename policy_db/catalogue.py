@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -230,6 +231,22 @@ def list_categories(session: Session) -> list[CategoryView]:
         CategoryView(document_id, ordinal, title, section, numbers.get(category_id, []))
         for category_id, document_id, ordinal, title, section in categories
     ]
+
+
+def topic_categories(session: Session, keywords: Mapping[str, list[str]]) -> dict[str, set[tuple[int, int]]]:
+    """Topic → the (document, ordinal) of the categories whose title or lead has one of its keywords.
+
+    One rule for the conversation's topic boost and for choosing whom a change notifies.
+    """
+    categories = session.scalars(select(Category)).all()
+    return {
+        topic: {
+            (c.document_id, c.ordinal)
+            for c in categories
+            if any(k in c.title or k in (c.lead or "") for k in words)
+        }
+        for topic, words in keywords.items()
+    }
 
 
 def active_measure_counts(session: Session, document_ids: list[int] | None = None) -> dict[int, int]:

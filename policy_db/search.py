@@ -21,7 +21,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from policy_db.calibration import Calibration
-from policy_db.catalogue import MeasureView, active_measures, current_revision, measure_view
+from policy_db.catalogue import MeasureView, active_measures, current_revision, measure_view, topic_categories
 from policy_db.clock import shanghai_today
 from policy_db.db import Database
 from policy_db.dense import DenseIndex, measure_passage
@@ -29,7 +29,7 @@ from policy_db.dictionary import dictionary_words
 from policy_db.embedding import Embedder
 from policy_db.kinds import IN_FORCE
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
-from policy_db.models import Category, Measure, ResponsibleUnit, Stopword, Synonym
+from policy_db.models import Measure, ResponsibleUnit, Stopword, Synonym
 from policy_db.retrieval import HybridIndex, Ranking, RemitIndex, RemitRoute
 from policy_db.text import PolicyTokenizer, find_measure_number, normalize
 from policy_db.vectors import VectorStore
@@ -177,7 +177,7 @@ class PolicySearch:
             if known != (len(self._tokenizer.words), frozenset(self._tokenizer.stopwords)):
                 self._features.clear()  # new words segment old texts differently
         alias_of = {u.name: u for u in units}
-        index = MatchIndex(self._tokenizer, synonyms, self._topic_categories(session), self._features)
+        index = MatchIndex(self._tokenizer, synonyms, topic_categories(session, self.topics), self._features)
         indexed = [_indexed(m, alias_of, today) for m in measures]
         index.build(indexed)
         dense = None
@@ -200,17 +200,6 @@ class PolicySearch:
         self._outdated = {i for i, m in enumerate(indexed) if m.view.validity != IN_FORCE}
         self._index, self._units, self._revision, self._today = index, unit_names, revision, today
         self.last_build_seconds = time.perf_counter() - started
-
-    def _topic_categories(self, session: Session) -> dict[str, set[tuple[int, int]]]:
-        categories = session.scalars(select(Category)).all()
-        return {
-            topic: {
-                (c.document_id, c.ordinal)
-                for c in categories
-                if any(k in c.title or k in c.lead for k in keywords)
-            }
-            for topic, keywords in self.topics.items()
-        }
 
     # --- questions -------------------------------------------------------------------------
     def resolve_unit(self, text: str) -> str | None:

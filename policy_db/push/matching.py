@@ -4,7 +4,7 @@ The rules are the conversation's:
 - kinds: a measure tagged for one of the profile's kinds (`measure.tags ∩ profile.enterprise_types`,
   as `match_profile` favours them);
 - topics: the measure's category is one of the categories a followed topic's keywords select
-  (the rule of `PolicySearch._topic_categories`: a keyword in the category's title or lead);
+  (`catalogue.topic_categories`: a keyword in the category's title or lead);
 - industry: the industry's words occur in the measure (title, text, tags), each word or its
   lexicon synonyms, ignoring words that most measures contain (as the matcher's idf discounts
   them). A text edit that leaves the text nearly the same (a typo fixed) keeps the verdict it had.
@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
-from policy_db.catalogue import measure_key
+from policy_db.catalogue import measure_key, topic_categories
 from policy_db.clock import shanghai_today
 from policy_db.config import get_settings
 from policy_db.dictionary import dictionary_words
 from policy_db.kinds import ACTIVE, EXPIRED, REPLACED
-from policy_db.models import Category, EnterpriseProfile, Measure, PolicyDocument, Stopword, Synonym
+from policy_db.models import EnterpriseProfile, Measure, PolicyDocument, Stopword, Synonym
 from policy_db.text import PolicyTokenizer, normalize
 from policy_db.topics import load_topics, topic_keywords
 
@@ -129,22 +129,6 @@ class Signature:
         """Parse `EnterpriseProfile.match_key`."""
         types, topics, industry = json.loads(match_key)
         return cls(frozenset(types), frozenset(topics), str(industry))
-
-
-def topic_categories(session: Session, keywords: Mapping[str, list[str]]) -> dict[str, set[tuple[int, int]]]:
-    """Topic → the (document, ordinal) of categories whose title or lead has one of its keywords.
-
-    The same rule as `PolicySearch._topic_categories`, which the conversation's topic boost uses.
-    """
-    categories = session.scalars(select(Category)).all()
-    return {
-        topic: {
-            (c.document_id, c.ordinal)
-            for c in categories
-            if any(k in c.title or k in (c.lead or "") for k in words)
-        }
-        for topic, words in keywords.items()
-    }
 
 
 _TOKENIZER: PolicyTokenizer | None = None

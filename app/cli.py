@@ -19,7 +19,7 @@ from policy_db.calibration import save_calibration
 from policy_db.config import PROJECT_ROOT
 from policy_db.dictionary import export_dictionary
 from policy_db.errors import PolicyError
-from policy_db.evaluation import bm25_answer, evaluate, load_items, matcher_answer
+from policy_db.evaluation import bm25_answer, evaluate, is_frozen, load_items, matcher_answer
 from policy_db.formats import ACCEPTED_SUFFIXES, MAX_FILE_BYTES, UnreadableDocument, read_document
 from policy_db.kinds import ADMIN
 from policy_db.migrate import upgrade_database
@@ -179,7 +179,9 @@ def eval_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
     via: str = typer.Option("matcher", help="matcher or bot"),
     rasa_url: str = typer.Option(None, help="defaults to RASA_URL"),
-    show_misses: bool = typer.Option(True),
+    show_misses: bool = typer.Option(
+        None, "--show-misses/--no-show-misses", help="list the misses (default: yes, except for a frozen set)"
+    ),
 ) -> None:
     """Print top-1, top-3, unit accuracy and out-of-scope rejection for a JSONL question file."""
     runtime = build_runtime()
@@ -191,6 +193,8 @@ def eval_command(
         raise typer.BadParameter("via must be matcher or bot")
     items = load_items(file)
     report = evaluate(items, answer)
+    if show_misses is None:
+        show_misses = not is_frozen(file)
     if show_misses:
         for miss in report.misses:
             console.print("  miss: " + json.dumps(miss, ensure_ascii=False))

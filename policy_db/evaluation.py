@@ -92,6 +92,15 @@ def load_items(path: Path) -> list[EvalItem]:
     return items
 
 
+def is_frozen(path: Path) -> bool:
+    """True for a held-out set whose `_meta` line says it is frozen (its misses are not to be read)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            meta = json.loads(line).get("_meta")
+            return isinstance(meta, str) and "frozen" in meta
+    return False
+
+
 def evaluate(items: list[EvalItem], answer: Callable[[str], Answer]) -> EvalReport:
     """Run every question through `answer` and compute the metrics."""
     hits1 = hits3 = unit_hits = unit_total = rejected = refused = routed = 0

@@ -39,8 +39,8 @@ def require_model() -> None:
 def seeded_database(database_url: str) -> str:
     """`database_url` migrated and seeded, with the seed texts' vectors stored as after a first start.
 
-    A stack on it starts in seconds: otherwise its app and action server would each embed the
-    whole catalogue first (about a minute apiece on two cores).
+    A stack on it starts without embedding anything: otherwise its app and action server would
+    each embed the whole catalogue first (about a minute apiece on two cores).
     """
     with tempfile.TemporaryDirectory() as tmp:
         make_runtime(database_url, Path(tmp)).database.dispose()

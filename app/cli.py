@@ -179,7 +179,7 @@ def eval_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
     via: str = typer.Option("matcher", help="matcher or bot"),
     rasa_url: str = typer.Option(None, help="defaults to RASA_URL"),
-    show_misses: bool = typer.Option(
+    show_misses: bool | None = typer.Option(
         None, "--show-misses/--no-show-misses", help="list the misses (default: yes, except for a frozen set)"
     ),
 ) -> None:

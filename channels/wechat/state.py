@@ -70,7 +70,7 @@ class SharedReplies:
         self.ttl, self.poll, self.prefix = ttl, poll, prefix
 
     async def ping(self) -> bool:
-        """True when Redis answers; opens the connection now, so the first message does not pay for it."""
+        """True when Redis answers (the connection is opened now rather than by the first message)."""
         try:
             return bool(await self._redis.ping())
         except (RedisError, OSError):

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from policy_db.config import PROJECT_ROOT
-from tests.conftest import make_runtime
+from tests.conftest import database_urls, make_runtime
 from tools.stack import MODEL, RASA_BIN, Stack
 
 LOG_DIR = PROJECT_ROOT / "var" / "log" / "test"
@@ -45,6 +45,13 @@ def seeded_database(database_url: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         make_runtime(database_url, Path(tmp)).database.dispose()
     return database_url
+
+
+def seeded_schema(tmp: Path) -> Iterator[str]:
+    """A PostgreSQL schema of its own, seeded like `seeded_database`, dropped afterwards."""
+    urls = database_urls(tmp, "postgres")
+    yield seeded_database(next(urls))
+    next(urls, None)
 
 
 @pytest.fixture(scope="session")

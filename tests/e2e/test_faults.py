@@ -26,14 +26,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES_URL, database_urls
+from tests.conftest import POSTGRES_URL
 from tests.e2e.conftest import (
     LOG_DIR,
     chat_with,
     measures_in,
     port,
     require_model,
-    seeded_database,
+    seeded_schema,
     socketio_chat,
     text_of,
 )
@@ -147,9 +147,7 @@ def _wait_for_port(number: int, timeout: float = 20.0) -> None:
 @pytest.fixture(scope="module")
 def schema_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The stack's own PostgreSQL schema (direct URL, for reading back), dropped afterwards."""
-    urls = database_urls(tmp_path_factory.mktemp("faults"), "postgres")
-    yield seeded_database(next(urls))
-    next(urls, None)
+    yield from seeded_schema(tmp_path_factory.mktemp("faults"))
 
 
 @pytest.fixture(scope="module")

@@ -34,8 +34,7 @@ import httpx
 import pytest
 import redis
 
-from tests.conftest import database_urls
-from tests.e2e.conftest import LOG_DIR, chat_with, measures_in, port, require_model, seeded_database, units_in
+from tests.e2e.conftest import LOG_DIR, chat_with, measures_in, port, require_model, seeded_schema, units_in
 from tools.stack import RASA_BIN, ROOT, Stack
 
 pytestmark = [pytest.mark.bot, pytest.mark.redis, pytest.mark.postgres]
@@ -52,9 +51,7 @@ def _flush() -> None:
 @pytest.fixture(scope="module")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A schema of its own in the shared PostgreSQL, dropped afterwards."""
-    urls = database_urls(tmp_path_factory.mktemp("scale"), "postgres")
-    yield seeded_database(next(urls))
-    next(urls, None)
+    yield from seeded_schema(tmp_path_factory.mktemp("scale"))
 
 
 @pytest.fixture(scope="module")

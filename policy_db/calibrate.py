@@ -4,7 +4,9 @@ Tuning data:
 - every measure's curated example questions, held out in two folds: the index is rebuilt
   without half of them and those are asked (so the matcher never saw them as examples);
 - the Rasa NLU training questions: topic intents are in scope, out_of_scope ones are not;
-- small sets of questions no measure answers but a unit's remit does (`eval/remit_tuning*.jsonl`).
+- small sets of questions no measure answers but a unit's remit does (`eval/remit_tuning*.jsonl`),
+  among them the NLU topic examples labelled so (`eval/remit_tuning_nlu.jsonl`): a question with
+  its unit in a remit file is a remit question, never a cost of routing to a unit.
 """
 
 from __future__ import annotations
@@ -153,7 +155,7 @@ def fit(
         answer,
     )
     override = max(answer, _lowest(GRID, [(hybrid_out < t).mean() >= OVERRIDE_REJECTION for t in GRID], 0.9))
-    remit_items = _remit_items(remit_files)
+    remit_items = remit_items_of(remit_files)
     remit_questions = [q for q, _ in remit_items]
     remit = _remit_threshold(search, remit_questions, out_of_scope)
     interim = dataclasses.replace(model, thresholds=Thresholds(answer, clarify, override, remit))
@@ -193,7 +195,7 @@ def _top_score(search: PolicySearch, question: str) -> float:
     return best[0].score if best else 0.0
 
 
-def _remit_items(remit_files: Sequence[Path]) -> list[tuple[str, list[str]]]:
+def remit_items_of(remit_files: Sequence[Path]) -> list[tuple[str, list[str]]]:
     """The remit tuning questions with their units, from JSONL files (`_meta` lines skipped)."""
     items = []
     for path in remit_files:
@@ -221,6 +223,9 @@ def _remit_choice(
     (remit share routed right, in-scope share newly routed, out-of-scope share newly routed)).
     """
     off: tuple[RemitChoice | None, float, tuple[float, float, float]] = (None, 1.01, (0.0, 0.0, 0.0))
+    in_scope, out_of_scope = without_remit_questions(in_scope, remit_items), without_remit_questions(
+        out_of_scope, remit_items
+    )
     if not remit_items or not in_scope:
         return off
 
@@ -254,6 +259,12 @@ def _remit_choice(
             best = (model, float(threshold), (gain, cost_in, cost_out))
             break
     return best
+
+
+def without_remit_questions(questions: list[str], remit_items: list[tuple[str, list[str]]]) -> list[str]:
+    """The questions that are not labelled with a unit in a remit file (those are remit questions)."""
+    labelled = {q for q, _ in remit_items}
+    return [q for q in questions if q not in labelled]
 
 
 def _floats(values: np.ndarray) -> tuple[float, ...]:

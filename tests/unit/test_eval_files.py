@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from policy_db.calibrate import remit_items_of, nlu_questions, without_remit_questions
 from policy_db.config import PROJECT_ROOT
 from policy_db.evaluation import is_frozen, load_items
 
@@ -17,7 +18,7 @@ def test_the_held_out_sets_are_frozen(name: str) -> None:
     assert is_frozen(EVAL / name) and load_items(EVAL / name)
 
 
-@pytest.mark.parametrize("name", ["colloquial.jsonl", "remit_tuning.jsonl", "remit_tuning_more.jsonl"])
+@pytest.mark.parametrize("name", ["colloquial.jsonl", "remit_tuning.jsonl", "remit_tuning_more.jsonl", "remit_tuning_nlu.jsonl"])
 def test_the_tuning_sets_are_not(name: str) -> None:
     assert not is_frozen(EVAL / name)
 
@@ -26,3 +27,15 @@ def test_a_set_without_a_meta_line_is_not_frozen(tmp_path: Path) -> None:
     path = tmp_path / "questions.jsonl"
     path.write_text('\n{"q": "留抵退税能退吗", "measures": [25]}\n', encoding="utf-8")
     assert not is_frozen(path) and len(load_items(path)) == 1
+
+
+def test_the_labelled_nlu_questions_are_topic_examples_and_no_routing_cost() -> None:
+    """Each NLU topic example labelled with its unit is still in the NLU data, and calibration
+    counts it as a remit question rather than as an in-scope question wrongly routed to a unit."""
+    in_scope, out_of_scope = nlu_questions(PROJECT_ROOT / "bot" / "data" / "nlu")
+    labelled = remit_items_of([EVAL / "remit_tuning_nlu.jsonl"])
+    assert labelled and all(units for _, units in labelled)
+    assert {q for q, _ in labelled} <= set(in_scope)
+    costs = without_remit_questions(in_scope, labelled)
+    assert len(costs) == len(in_scope) - len({q for q, _ in labelled})
+    assert without_remit_questions(out_of_scope, labelled) == out_of_scope

@@ -223,8 +223,9 @@ def _remit_choice(
     (remit share routed right, in-scope share newly routed, out-of-scope share newly routed)).
     """
     off: tuple[RemitChoice | None, float, tuple[float, float, float]] = (None, 1.01, (0.0, 0.0, 0.0))
-    in_scope, out_of_scope = without_remit_questions(in_scope, remit_items), without_remit_questions(
-        out_of_scope, remit_items
+    in_scope, out_of_scope = (
+        without_remit_questions(in_scope, remit_items),
+        without_remit_questions(out_of_scope, remit_items),
     )
     if not remit_items or not in_scope:
         return off

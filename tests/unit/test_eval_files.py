@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_db.calibrate import remit_items_of, nlu_questions, without_remit_questions
+from policy_db.calibrate import nlu_questions, remit_items_of, without_remit_questions
 from policy_db.config import PROJECT_ROOT
 from policy_db.evaluation import is_frozen, load_items
 
@@ -18,7 +18,9 @@ def test_the_held_out_sets_are_frozen(name: str) -> None:
     assert is_frozen(EVAL / name) and load_items(EVAL / name)
 
 
-@pytest.mark.parametrize("name", ["colloquial.jsonl", "remit_tuning.jsonl", "remit_tuning_more.jsonl", "remit_tuning_nlu.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["colloquial.jsonl", "remit_tuning.jsonl", "remit_tuning_more.jsonl", "remit_tuning_nlu.jsonl"]
+)
 def test_the_tuning_sets_are_not(name: str) -> None:
     assert not is_frozen(EVAL / name)
 

@@ -154,18 +154,19 @@ def search(question: str, limit: int = 5) -> None:
 @app.command()
 def calibrate(
     nlu: Path = typer.Option(PROJECT_ROOT / "bot" / "data" / "nlu", help="Rasa NLU data (in/out of scope)"),
-    remit: list[Path] = typer.Option(  # noqa: B008 - typer reads its options from defaults
-        sorted((PROJECT_ROOT / "eval").glob("remit_tuning*.jsonl")),
-        help="remit tuning questions (repeat the option for several files)",
+    tuning: Path = typer.Option(
+        PROJECT_ROOT / "eval",
+        help="folder of the tuning sets: remit_tuning*, inscope_tuning*, oos_bureaus*.jsonl",
     ),
     write: bool = typer.Option(True, help="store the result in policy_db/data/calibration.json"),
 ) -> None:
     """Fit the hybrid score and its answer / clarify / remit thresholds on the tuning data."""
-    from policy_db.calibrate import fit  # the fitting code is not needed by any other command
+    # the fitting code is not needed by any other command
+    from policy_db.calibrate import fit, tuning_questions
 
     runtime = build_runtime()
     runtime.search.use_calibration(None)
-    calibration, report = fit(runtime.search, nlu_dir=nlu, remit_files=remit)
+    calibration, report = fit(runtime.search, tuning_questions(nlu, tuning))
     for line in report:
         console.print(line)
     console.print(f"thresholds: {calibration.thresholds}")

@@ -3,10 +3,13 @@
 Tuning data:
 - every measure's curated example questions, held out in two folds: the index is rebuilt
   without half of them and those are asked (so the matcher never saw them as examples);
-- the Rasa NLU training questions: topic intents are in scope, out_of_scope ones are not;
-- small sets of questions no measure answers but a unit's remit does (`eval/remit_tuning*.jsonl`),
-  among them the NLU topic examples labelled so (`eval/remit_tuning_nlu.jsonl`): a question with
-  its unit in a remit file is a remit question, never a cost of routing to a unit.
+- in-scope questions: the Rasa NLU topic examples, and questions in users' own style that a
+  measure answers (`eval/inscope_tuning*.jsonl`); out-of-scope ones: the NLU out_of_scope examples;
+- questions no measure answers but a unit's remit does (`eval/remit_tuning*.jsonl`), among them
+  the NLU topic examples labelled so (`eval/remit_tuning_nlu.jsonl`): a question with its unit in
+  a remit file is a remit question, never a cost of routing to a unit;
+- out-of-scope questions a listed bureau still handles (`eval/oos_bureaus*.jsonl`: a person's own
+  tax, a consumer complaint): naming one of their bureaus is no cost either.
 """
 
 from __future__ import annotations
@@ -40,6 +43,28 @@ REMIT_BUDGET = 0.05  # at most this share of in-scope questions routed to a unit
 REMIT_OOS_BUDGET = 0.05  # at most this share of out-of-scope questions newly routed by a leading remit
 GRID_FINE = np.round(np.arange(0.005, 1.0, 0.005), 3)  # the remit choice's threshold
 GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningQuestions:
+    """The questions the decision thresholds are fitted on (no frozen held-out set among them)."""
+
+    in_scope: list[str]
+    out_of_scope: list[str]
+    remit: list[tuple[str, list[str]]]  # (question, the units whose remit answers it)
+    bureaus: dict[str, list[str]]  # out-of-scope question -> the bureaus acceptable for it
+
+
+def tuning_questions(nlu_dir: Path, eval_dir: Path) -> TuningQuestions:
+    """The NLU examples and the tuning sets of `eval_dir` (see the module docstring)."""
+    in_scope, out_of_scope = nlu_questions(nlu_dir)
+    in_scope += [q for q, _ in labelled_questions(sorted(eval_dir.glob("inscope_tuning*.jsonl")))]
+    return TuningQuestions(
+        in_scope,
+        out_of_scope,
+        labelled_questions(sorted(eval_dir.glob("remit_tuning*.jsonl"))),
+        dict(labelled_questions(sorted(eval_dir.glob("oos_bureaus*.jsonl")))),
+    )
 
 
 def nlu_questions(nlu_dir: Path) -> tuple[list[str], list[str]]:
@@ -114,9 +139,7 @@ def _lowest(grid: Iterable[float], ok: Iterable[bool], default: float) -> float:
     return next((float(t) for t, good in zip(grid, ok, strict=False) if good), default)
 
 
-def fit(
-    search: PolicySearch, *, nlu_dir: Path, remit_files: Sequence[Path] = ()
-) -> tuple[Calibration, list[str]]:
+def fit(search: PolicySearch, tuning: TuningQuestions) -> tuple[Calibration, list[str]]:
     """Fit the logistic fusion and choose the thresholds; returns it with a report of the fit."""
     rows, labels = held_out_features(search)
     mean, scale, weights, bias = fit_logistic(np.vstack(rows), np.concatenate(labels).astype(float))
@@ -137,7 +160,7 @@ def fit(
     below = [t for t in GRID if (top_p < t).any() and top_hit[top_p < t].mean() <= WRONG_MORE_OFTEN]
     answer = float(max(below)) if below else float(GRID[0])
     search.use_calibration(model)
-    in_scope, out_of_scope = nlu_questions(nlu_dir)
+    in_scope, out_of_scope = tuning.in_scope, tuning.out_of_scope
     hybrid_in = np.array([_top_score(search, q) for q in in_scope])
     hybrid_out = np.array([_top_score(search, q) for q in out_of_scope])
     # Clarify from the highest bar that still keeps IN_SCOPE_KEPT of the in-scope questions
@@ -155,12 +178,10 @@ def fit(
         answer,
     )
     override = max(answer, _lowest(GRID, [(hybrid_out < t).mean() >= OVERRIDE_REJECTION for t in GRID], 0.9))
-    remit_items = remit_items_of(remit_files)
-    remit_questions = [q for q, _ in remit_items]
-    remit = _remit_threshold(search, remit_questions, out_of_scope)
+    remit = _remit_threshold(search, [q for q, _ in tuning.remit], out_of_scope)
     interim = dataclasses.replace(model, thresholds=Thresholds(answer, clarify, override, remit))
     search.use_calibration(interim)
-    choice, choice_threshold, led = _remit_choice(search, remit_items, in_scope, out_of_scope)
+    choice, choice_threshold, led = _remit_choice(search, tuning)
     thresholds = Thresholds(
         answer=answer,
         clarify=clarify,
@@ -173,13 +194,13 @@ def fit(
         thresholds=thresholds,
         remit_choice=choice,
         fitted_on=f"{len(rows)} held-out example questions, "
-        f"{len(in_scope)}/{len(out_of_scope)} NLU in/out of scope",
+        f"{len(in_scope)}/{len(out_of_scope)} in/out of scope, {len(tuning.remit)} remit questions",
     )
     report = [
         f"held-out example questions: {len(rows)}; top-1 {top_hit.mean():.3f}",
         f"answer >= {answer:.2f}: answers {(top_p >= answer).mean():.3f} of them, "
         f"precision {top_hit[top_p >= answer].mean():.3f}",
-        f"clarify >= {clarify:.2f}: NLU in-scope kept {(hybrid_in >= clarify).mean():.3f}, "
+        f"clarify >= {clarify:.2f}: in-scope kept {(hybrid_in >= clarify).mean():.3f}, "
         f"out-of-scope declined {(hybrid_out < clarify).mean():.3f}",
         f"override >= {override:.2f}: out-of-scope declined {(hybrid_out < override).mean():.3f}",
         f"remit cosine >= {remit:.3f}",
@@ -195,10 +216,10 @@ def _top_score(search: PolicySearch, question: str) -> float:
     return best[0].score if best else 0.0
 
 
-def remit_items_of(remit_files: Sequence[Path]) -> list[tuple[str, list[str]]]:
-    """The remit tuning questions with their units, from JSONL files (`_meta` lines skipped)."""
+def labelled_questions(files: Sequence[Path]) -> list[tuple[str, list[str]]]:
+    """The questions of JSONL tuning files with their units (`_meta` lines skipped)."""
     items = []
-    for path in remit_files:
+    for path in files:
         if not path.exists():
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -209,42 +230,42 @@ def remit_items_of(remit_files: Sequence[Path]) -> list[tuple[str, list[str]]]:
 
 
 def _remit_choice(
-    search: PolicySearch,
-    remit_items: list[tuple[str, list[str]]],
-    in_scope: list[str],
-    out_of_scope: list[str],
+    search: PolicySearch, tuning: TuningQuestions
 ) -> tuple[RemitChoice | None, float, tuple[float, float, float]]:
     """Fit when a unit's remit, rather than the best measure, answers a question.
 
-    A logistic model over REMIT_FEATURES separates the remit tuning questions from the NLU's
-    in-scope and out-of-scope questions. Its threshold is the lowest that newly routes at most
-    REMIT_BUDGET of the in-scope and REMIT_OOS_BUDGET of the out-of-scope questions (those the
-    decline → nearest-remit rule routes already do not count). Returns (model, threshold,
-    (remit share routed right, in-scope share newly routed, out-of-scope share newly routed)).
+    A logistic model over REMIT_FEATURES separates the remit questions from the in-scope and
+    out-of-scope ones. Its threshold is the lowest that newly routes at most REMIT_BUDGET of the
+    in-scope and REMIT_OOS_BUDGET of the out-of-scope questions (those the decline → nearest-remit
+    rule routes already do not count, nor an out-of-scope question whose best unit is a bureau
+    acceptable for it). Returns (model, threshold, (remit share routed right, in-scope share newly
+    routed, out-of-scope share newly routed)).
     """
     off: tuple[RemitChoice | None, float, tuple[float, float, float]] = (None, 1.01, (0.0, 0.0, 0.0))
-    in_scope, out_of_scope = (
-        without_remit_questions(in_scope, remit_items),
-        without_remit_questions(out_of_scope, remit_items),
-    )
-    if not remit_items or not in_scope:
+    in_scope = without_remit_questions(tuning.in_scope, tuning.remit)
+    out_of_scope = without_remit_questions(tuning.out_of_scope, tuning.remit)
+    if not tuning.remit or not in_scope:
         return off
 
-    def rows(questions: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def rows(questions: list[str]) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+        """Feature rows, whether already routed, and (question, best unit) of each question scored."""
         features, already, units = [], [], []
         for q in questions:
             choice = search.remit_choice_features(q)
             if choice is None:
                 continue
-            units.append(choice[0])
+            units.append((q, choice[0]))
             features.append(choice[1])
             already.append(search.search(q, limit=1).outcome == "remit")
         return np.array(features).reshape(-1, len(REMIT_FEATURES)), np.array(already, dtype=bool), units
 
     inside, inside_routed, _ = rows(in_scope)
-    outside, outside_routed, _ = rows(out_of_scope)
-    remit, _, remit_units = rows([q for q, _ in remit_items])
-    right = np.array([unit in units for unit, (_, units) in zip(remit_units, remit_items, strict=True)])
+    outside, outside_routed, outside_units = rows(out_of_scope)
+    bureau = np.array([u in tuning.bureaus.get(q, ()) for q, u in outside_units], dtype=bool)
+    outside, outside_routed = outside[~bureau], outside_routed[~bureau]
+    remit, _, remit_units = rows([q for q, _ in tuning.remit])
+    gold = dict(tuning.remit)
+    right = np.array([unit in gold[q] for q, unit in remit_units])
     labels = np.r_[np.zeros(len(inside) + len(outside)), np.ones(len(remit))]
     mean, scale, weights, bias = fit_logistic(np.vstack([inside, outside, remit]), labels)
     model = RemitChoice(_floats(mean), _floats(scale), _floats(weights), float(bias))

@@ -245,20 +245,40 @@ class RemitIndex:
         text = normalize(question)
         return [(u, p) for u, p in self.phrases if len(p) >= 2 and normalize(p) in text]
 
-    def route(self, question: str, query: np.ndarray | None, threshold: float) -> RemitRoute | None:
-        """The unit whose remit the question is about, or None when none is close enough."""
+    def route(
+        self,
+        question: str,
+        query: np.ndarray | None,
+        threshold: float,
+        ranking: Ranking | None = None,
+        calibration: Calibration | None = None,
+    ) -> RemitRoute | None:
+        """The unit whose remit the question is about, or None when none is close enough.
+
+        Whether to route is decided by the closest remit phrase (a literal mention, or a cosine of
+        at least `threshold`). Which unit: the one whose whole remit scores best as a candidate
+        (phrases, example questions, words and meaning), when the measures' `ranking` and
+        `calibration` are given; a single nearest phrase names the unit less often rightly.
+        """
         literal = self._literal(question)
+        nearest: tuple[str, str, float] | None = None
         if literal:
             unit, phrase = max(literal, key=lambda item: len(item[1]))
-            return RemitRoute(unit, phrase, 1.0)
-        if self.vectors is None or query is None or not len(self.phrases):
+            nearest = (unit, phrase, 1.0)
+        elif self.vectors is not None and query is not None and len(self.phrases):
+            similarity = self.vectors @ query
+            best = int(similarity.argmax())
+            if similarity[best] >= threshold:
+                nearest = (*self.phrases[best], float(similarity[best]))
+        if nearest is None:
             return None
-        similarity = self.vectors @ query
-        best = int(similarity.argmax())
-        if similarity[best] < threshold:
-            return None
-        unit, phrase = self.phrases[best]
-        return RemitRoute(unit, phrase, float(similarity[best]))
+        unit, phrase, closeness = nearest
+        if ranking is not None and calibration is not None:
+            probability, _ = self._scored(question, query, ranking, calibration)
+            if len(probability) and self.units[int(probability.argmax())] != unit:
+                unit = self.units[int(probability.argmax())]
+                phrase = self.phrase_of(unit, question, query)
+        return RemitRoute(unit, phrase, closeness)
 
     def closeness(self, question: str, query: np.ndarray | None) -> float:
         """How close the question is to any remit phrase (1.0 for a literal mention)."""

@@ -306,7 +306,7 @@ class PolicySearch:
         top = ranking.top(mask)
         terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
         outcome: Outcome = "answer" if top >= hybrid.answer_threshold else "clarify" if total else "decline"
-        route = self._route(question, query) if outcome == "decline" else None
+        route = self._route(question, query, ranking) if outcome == "decline" else None
         if route is None and unit is None:
             # A unit's remit, scored like a measure, explains the question clearly better than any
             # measure does: name the unit (the measures stay as candidates). The choice was fitted
@@ -346,8 +346,9 @@ class PolicySearch:
 
     def route(self, question: str) -> RemitRoute | None:
         """The unit whose remit the question is about, whatever the measures' scores."""
-        self.index()
-        return self._route(question, self._query_vector(question))
+        hybrid = self.hybrid()
+        query = self._query_vector(question)
+        return self._route(question, query, hybrid.score(question, query))
 
     def remember_query(self, question: str, vector: np.ndarray, model: str) -> bool:
         """Reuse a question's embedding made by the NLU (same model), instead of embedding it again."""
@@ -380,11 +381,13 @@ class PolicySearch:
         query = self._query_vector(question)
         return self._remits.choice(question, query, hybrid.score(question, query), hybrid.calibration)
 
-    def _route(self, question: str, query: np.ndarray | None) -> RemitRoute | None:
+    def _route(self, question: str, query: np.ndarray | None, ranking: Ranking) -> RemitRoute | None:
         hybrid = self.hybrid()
         if self._remits is None or hybrid.calibration is None:
             return None
-        return self._remits.route(question, query, hybrid.calibration.thresholds.remit)
+        return self._remits.route(
+            question, query, hybrid.calibration.thresholds.remit, ranking, hybrid.calibration
+        )
 
     def hybrid(self) -> HybridIndex:
         """The fused index of the current catalogue revision."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_db.calibrate import nlu_questions, remit_items_of, without_remit_questions
+from policy_db.calibrate import labelled_questions, nlu_questions, tuning_questions, without_remit_questions
 from policy_db.config import PROJECT_ROOT
 from policy_db.evaluation import is_frozen, load_items
 
@@ -19,7 +19,15 @@ def test_the_held_out_sets_are_frozen(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["colloquial.jsonl", "remit_tuning.jsonl", "remit_tuning_more.jsonl", "remit_tuning_nlu.jsonl"]
+    "name",
+    [
+        "colloquial.jsonl",
+        "remit_tuning.jsonl",
+        "remit_tuning_more.jsonl",
+        "remit_tuning_nlu.jsonl",
+        "inscope_tuning.jsonl",
+        "oos_bureaus.jsonl",
+    ],
 )
 def test_the_tuning_sets_are_not(name: str) -> None:
     assert not is_frozen(EVAL / name)
@@ -31,13 +39,18 @@ def test_a_set_without_a_meta_line_is_not_frozen(tmp_path: Path) -> None:
     assert not is_frozen(path) and len(load_items(path)) == 1
 
 
-def test_the_labelled_nlu_questions_are_topic_examples_and_no_routing_cost() -> None:
-    """Each NLU topic example labelled with its unit is still in the NLU data, and calibration
-    counts it as a remit question rather than as an in-scope question wrongly routed to a unit."""
-    in_scope, out_of_scope = nlu_questions(PROJECT_ROOT / "bot" / "data" / "nlu")
-    labelled = remit_items_of([EVAL / "remit_tuning_nlu.jsonl"])
+def test_the_labelled_nlu_questions_are_still_nlu_examples_and_no_routing_cost() -> None:
+    """The NLU examples labelled in the tuning sets are still in the NLU data; a topic example
+    labelled with its unit is a remit question for calibration, not an in-scope cost."""
+    nlu = PROJECT_ROOT / "bot" / "data" / "nlu"
+    in_scope, out_of_scope = nlu_questions(nlu)
+    tuning = tuning_questions(nlu, EVAL)
+    labelled = labelled_questions([EVAL / "remit_tuning_nlu.jsonl"])
     assert labelled and all(units for _, units in labelled)
     assert {q for q, _ in labelled} <= set(in_scope)
-    costs = without_remit_questions(in_scope, labelled)
-    assert len(costs) == len(in_scope) - len({q for q, _ in labelled})
+    assert tuning.bureaus and set(tuning.bureaus) <= set(out_of_scope)
+    assert all(tuning.bureaus.values())
+    costs = without_remit_questions(tuning.in_scope, tuning.remit)
+    assert not {q for q, _ in labelled} & set(costs)
+    assert len(tuning.in_scope) > len(in_scope)  # the in-scope tuning sets in users' own style
     assert without_remit_questions(out_of_scope, labelled) == out_of_scope

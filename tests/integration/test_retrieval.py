@@ -141,10 +141,8 @@ def test_a_routed_question_names_the_unit_whose_whole_remit_fits_not_one_look_al
     runtime: Runtime,
 ) -> None:
     with runtime.database.session() as session:
-        for name, remit in (
-            ("区公积金分中心", ["住房公积金缴存", "公积金单位开户", "公积金提取", "员工离职了公积金怎么转移"]),
-            ("区档案馆", ["档案查询", "档案寄存", "公积金转移"]),
-        ):
+        fund = ["住房公积金缴存", "公积金单位开户", "公积金提取", "员工离职了公积金怎么转移"]
+        for name, remit in (("区公积金分中心", fund), ("区档案馆", ["档案查询", "档案寄存", "公积金转移"])):
             create_unit(session, actor=ADMIN_ACTOR, values={"name": name, "full_name": name, "remit": remit})
     route = runtime.search.route("员工离职了公积金转移要单位办什么手续")
     # 区档案馆 has the one phrase the question names word for word; the matter is the other's.

@@ -275,9 +275,9 @@ class RemitIndex:
         unit, phrase, closeness = nearest
         if ranking is not None and calibration is not None:
             probability, _ = self._scored(question, query, ranking, calibration)
-            if len(probability) and self.units[int(probability.argmax())] != unit:
-                unit = self.units[int(probability.argmax())]
-                phrase = self.phrase_of(unit, question, query)
+            best_unit = self.units[int(probability.argmax())] if probability.any() else unit
+            if best_unit != unit:
+                unit, phrase = best_unit, self.phrase_of(best_unit, question, query)
         return RemitRoute(unit, phrase, closeness)
 
     def closeness(self, question: str, query: np.ndarray | None) -> float:

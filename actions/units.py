@@ -76,12 +76,11 @@ class ActionResponsibleUnit(PolicyAction):
         measures: list[MeasureView] = []
         if len(matter) >= 2 and not matter.startswith("/"):
             # No measure answers, but the matter is a unit's remit: name that unit honestly. The
-            # remit choice is fitted on whole questions, "找谁" and all.
+            # remit choice is fitted on whole questions, "找谁" and all; a declined matter has
+            # already been offered to the nearest remit by the search.
             whole = runtime.search.search(asked, limit=PAGE)
             result = whole if whole.outcome == "remit" else runtime.search.search(matter, limit=PAGE)
             route = result.route if result.outcome == "remit" else None
-            if result.outcome == "decline":
-                route = runtime.search.route(matter)
             if route is not None:
                 candidates = result.measures[:3]
                 remit_reply(dispatcher, runtime, route, candidates)

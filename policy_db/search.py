@@ -307,11 +307,11 @@ class PolicySearch:
         terms = sorted({t for m in ranked[:3] for t in m.matched_terms})
         outcome: Outcome = "answer" if top >= hybrid.answer_threshold else "clarify" if total else "decline"
         route = self._route(question, query, ranking) if outcome == "decline" else None
-        if route is None and unit is None:
+        if route is None:
             # A unit's remit, scored like a measure, explains the question clearly better than any
             # measure does: name the unit (the measures stay as candidates). The choice was fitted
-            # on rankings without a topic's bonus, so it is made on one.
-            plain = ranking if topic is None else hybrid.score(question, query)
+            # on rankings without a topic's or a named unit's bonus, so it is made on one.
+            plain = ranking if topic is None and unit is None else hybrid.score(question, query)
             route = self._remit_leads(question, query, plain, mask)
         if route is not None:
             outcome = "remit"

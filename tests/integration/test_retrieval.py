@@ -88,6 +88,26 @@ def test_a_unit_whose_remit_explains_a_question_better_than_any_measure_is_named
     assert closing.outcome == "answer" and 21 in [m.number for m in closing.measures[:3]]
 
 
+def test_a_question_that_names_a_unit_is_still_routed_by_that_units_remit(runtime: Runtime) -> None:
+    # Naming the unit ("公积金中心") must not keep a weak measure ahead of the remit that explains it.
+    question = "公积金中心说我们公司要给员工交住房公积金，单位开户在哪里办"
+    with runtime.database.session() as session:
+        create_unit(
+            session,
+            actor=ADMIN_ACTOR,
+            values={
+                "name": "区公积金分中心",
+                "full_name": "上海市公积金管理中心普陀分中心",
+                "aliases": ["公积金中心"],
+                "remit": ["住房公积金缴存", "公积金单位开户", "公积金提取", "单位怎么给员工缴住房公积金"],
+            },
+        )
+    result = runtime.search.search(question)
+    assert result.unit == "区公积金分中心"  # the question names it
+    assert result.outcome == "remit" and result.route is not None
+    assert result.route.unit == "区公积金分中心"
+
+
 def test_score_is_one_calibrated_probability_in_every_path(shared_runtime: Runtime) -> None:
     result = shared_runtime.search.search("留抵退税能退吗", limit=5)
     scores = [m.score for m in result.measures]

@@ -7,7 +7,9 @@ Tuning data:
   measure answers (`eval/inscope_tuning*.jsonl`); out-of-scope ones: the NLU out_of_scope examples;
 - questions no measure answers but a unit's remit does (`eval/remit_tuning*.jsonl`), among them
   the NLU topic examples labelled so (`eval/remit_tuning_nlu.jsonl`): a question with its unit in
-  a remit file is a remit question, never a cost of routing to a unit;
+  a remit file is a remit question, never a cost of routing to a unit. The measure score learns
+  from them too: every measure is a wrong answer to them, so a question that only looks like a
+  measure (a permit, a registration the plan never names) no longer scores as one;
 - out-of-scope questions a listed bureau still handles (`eval/oos_bureaus*.jsonl`: a person's own
   tax, a consumer complaint): naming one of their bureaus is no cost either.
 """
@@ -106,6 +108,13 @@ def held_out_features(search: PolicySearch) -> tuple[list[np.ndarray], list[np.n
     return rows, labels
 
 
+def no_answer_features(search: PolicySearch, questions: list[str]) -> list[np.ndarray]:
+    """Feature rows of questions no measure answers (every pair a negative), asked of the full index."""
+    base = search.index()
+    lexical, dense = _fold_index(search, base, base.measures)
+    return [_features(search, lexical, dense, q) for q in questions]
+
+
 def _held_out(fold: int, position: int, example: int) -> bool:
     return position % 5 == 0 if fold == 2 else example % 2 == fold
 
@@ -142,7 +151,10 @@ def _lowest(grid: Iterable[float], ok: Iterable[bool], default: float) -> float:
 def fit(search: PolicySearch, tuning: TuningQuestions) -> tuple[Calibration, list[str]]:
     """Fit the logistic fusion and choose the thresholds; returns it with a report of the fit."""
     rows, labels = held_out_features(search)
-    mean, scale, weights, bias = fit_logistic(np.vstack(rows), np.concatenate(labels).astype(float))
+    silent = no_answer_features(search, [q for q, _ in tuning.remit])
+    mean, scale, weights, bias = fit_logistic(
+        np.vstack([*rows, *silent]), np.concatenate([*labels, *(np.zeros(len(r)) for r in silent)])
+    )
     model = Calibration(
         search.vectors.embedder.name if search.vectors else "none",
         tuple(mean),

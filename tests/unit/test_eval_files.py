@@ -27,10 +27,20 @@ def test_the_held_out_sets_are_frozen(name: str) -> None:
         "remit_tuning_nlu.jsonl",
         "inscope_tuning.jsonl",
         "oos_bureaus.jsonl",
+        "validation_remit.jsonl",
+        "validation_inscope_ask.jsonl",
     ],
 )
 def test_the_tuning_sets_are_not(name: str) -> None:
     assert not is_frozen(EVAL / name)
+
+
+def test_calibrate_never_fits_on_the_validation_sets() -> None:
+    tuning = tuning_questions(PROJECT_ROOT / "bot" / "data" / "nlu", EVAL)
+    fitted = {*tuning.in_scope, *tuning.out_of_scope, *(q for q, _ in tuning.remit), *tuning.bureaus}
+    for name in ("validation_remit.jsonl", "validation_inscope_ask.jsonl"):
+        asked = {item.q for item in load_items(EVAL / name)}
+        assert len(asked) >= 100 and not asked & fitted
 
 
 def test_a_set_without_a_meta_line_is_not_frozen(tmp_path: Path) -> None:

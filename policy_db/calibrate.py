@@ -30,6 +30,8 @@ from policy_db.calibration import (
     Calibration,
     RemitChoice,
     Thresholds,
+    UnitChoice,
+    fit_conditional_logit,
     fit_logistic,
     pair_features,
 )
@@ -193,6 +195,9 @@ def fit(search: PolicySearch, tuning: TuningQuestions) -> tuple[Calibration, lis
     remit = _remit_threshold(search, [q for q, _ in tuning.remit], out_of_scope)
     interim = dataclasses.replace(model, thresholds=Thresholds(answer, clarify, override, remit))
     search.use_calibration(interim)
+    units, unit_hits = _unit_choice(search, tuning.remit)
+    interim = dataclasses.replace(interim, unit_choice=units)
+    search.use_calibration(interim)
     choice, choice_threshold, led = _remit_choice(search, tuning)
     thresholds = Thresholds(
         answer=answer,
@@ -205,6 +210,7 @@ def fit(search: PolicySearch, tuning: TuningQuestions) -> tuple[Calibration, lis
         model,
         thresholds=thresholds,
         remit_choice=choice,
+        unit_choice=units,
         fitted_on=f"{len(rows)} held-out example questions, "
         f"{len(in_scope)}/{len(out_of_scope)} in/out of scope, {len(tuning.remit)} remit questions",
     )
@@ -216,6 +222,8 @@ def fit(search: PolicySearch, tuning: TuningQuestions) -> tuple[Calibration, lis
         f"out-of-scope declined {(hybrid_out < clarify).mean():.3f}",
         f"override >= {override:.2f}: out-of-scope declined {(hybrid_out < override).mean():.3f}",
         f"remit cosine >= {remit:.3f}",
+        f"unit ranker: remit questions with their unit first {unit_hits[0]:.3f} by remit score, "
+        f"{unit_hits[1]:.3f} with the nearest entry",
         f"remit choice >= {choice_threshold:.3f}: remit questions "
         f"routed right by it {led[0]:.3f}, in-scope newly routed {led[1]:.3f}, "
         f"out of scope newly routed {led[2]:.3f}",
@@ -239,6 +247,30 @@ def labelled_questions(files: Sequence[Path]) -> list[tuple[str, list[str]]]:
                 raw = json.loads(line)
                 items.append((str(raw["q"]), [str(u) for u in raw.get("units", [])]))
     return items
+
+
+def _unit_choice(
+    search: PolicySearch, remit: list[tuple[str, list[str]]]
+) -> tuple[UnitChoice | None, tuple[float, float]]:
+    """Fit which unit a remit question belongs to: a softmax over the units' UNIT_FEATURES rows.
+
+    Returns the model and the share of the remit questions whose unit comes first, by the remit
+    score alone and by the model.
+    """
+    groups, gold = [], []
+    for question, wanted in remit:
+        units, rows = search.remit_unit_rows(question)
+        right = np.array([u in wanted for u in units], dtype=float)
+        if right.any():
+            groups.append(rows)
+            gold.append(right)
+    if not groups:
+        return None, (0.0, 0.0)
+    mean, scale, weights = fit_conditional_logit(groups, gold)
+    model = UnitChoice(_floats(mean), _floats(scale), _floats(weights))
+    by_score = np.mean([right[int(rows[:, 0].argmax())] for rows, right in zip(groups, gold, strict=True)])
+    by_model = np.mean([right[model.best(rows)] for rows, right in zip(groups, gold, strict=True)])
+    return model, (float(by_score), float(by_model))
 
 
 def _remit_choice(

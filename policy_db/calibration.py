@@ -27,6 +27,9 @@ REMIT_FEATURES = (
     "dense_lead",
     "literal_remit",
 )
+# What ranks the units against each other, for one question: the unit's whole remit scored as a
+# measure (log-odds), and the cosine of its single nearest remit entry.
+UNIT_FEATURES = ("unit_log_odds", "nearest_entry")
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
 
 
@@ -91,6 +94,12 @@ def remit_features(
     )
 
 
+def unit_features(probability: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+    """The UNIT_FEATURES rows (one per unit) of a question."""
+    clipped = np.clip(probability, 1e-6, 1 - 1e-6)
+    return np.stack([np.log(clipped / (1 - clipped)), nearest], axis=1)
+
+
 def _logistic(
     features: np.ndarray,
     mean: tuple[float, ...],
@@ -118,6 +127,20 @@ class RemitChoice:
 
 
 @dataclass(frozen=True)
+class UnitChoice:
+    """A conditional logit over UNIT_FEATURES: which unit's remit a question belongs to."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+
+    def best(self, features: np.ndarray) -> int:
+        """The position of the unit the model prefers, among the rows of `features`."""
+        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
+        return int(np.argmax(z @ np.asarray(self.weights)))
+
+
+@dataclass(frozen=True)
 class Calibration:
     """A fitted logistic model over FEATURES and the decision thresholds, for one embedding model."""
 
@@ -129,6 +152,7 @@ class Calibration:
     thresholds: Thresholds
     fitted_on: str = ""
     remit_choice: RemitChoice | None = None
+    unit_choice: UnitChoice | None = None
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """P(measure answers the question) for each feature row."""
@@ -153,6 +177,34 @@ def fit_logistic(
     return mean, scale, weights, bias
 
 
+def fit_conditional_logit(
+    groups: list[np.ndarray],
+    gold: list[np.ndarray],
+    *,
+    l2: float = 1e-2,
+    iterations: int = 3000,
+    rate: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit a softmax over the rows of each group (one row per option) towards its gold rows.
+
+    Returns (mean, scale, weights); the score of a row is its standardised features times the
+    weights, and the best-scoring row of a group is the choice.
+    """
+    stacked = np.vstack(groups)
+    mean, scale = stacked.mean(axis=0), stacked.std(axis=0) + 1e-9
+    z = [(g - mean) / scale for g in groups]
+    target = [y / y.sum() for y in gold]
+    weights = np.zeros(stacked.shape[1])
+    for _ in range(iterations):
+        gradient = l2 * weights
+        for rows, wanted in zip(z, target, strict=True):
+            scores = rows @ weights
+            p = np.exp(scores - scores.max())
+            gradient += rows.T @ (p / p.sum() - wanted) / len(z)
+        weights -= rate * gradient
+    return mean, scale, weights
+
+
 def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration | None:
     """The stored calibration of an embedding model, or None when it was never fitted."""
     if not path.exists():
@@ -170,6 +222,7 @@ def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration |
         thresholds=Thresholds(**{k: v for k, v in entry["thresholds"].items() if k in THRESHOLD_NAMES}),
         fitted_on=entry.get("fitted_on", ""),
         remit_choice=_stored_remit_choice(entry.get("remit_choice")),
+        unit_choice=_stored_unit_choice(entry.get("unit_choice")),
     )
 
 
@@ -185,6 +238,13 @@ def _stored_remit_choice(entry: dict[str, Any] | None) -> RemitChoice | None:
     )
 
 
+def _stored_unit_choice(entry: dict[str, Any] | None) -> UnitChoice | None:
+    """The stored unit ranker, or None when absent or fitted on other features."""
+    if not entry or entry.get("features") != list(UNIT_FEATURES):
+        return None
+    return UnitChoice(tuple(entry["mean"]), tuple(entry["scale"]), tuple(entry["weights"]))
+
+
 def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH) -> None:
     """Store (or replace) one model's calibration in the JSON file."""
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -193,6 +253,8 @@ def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH) ->
     entry["features"] = list(FEATURES)
     if entry.get("remit_choice"):
         entry["remit_choice"]["features"] = list(REMIT_FEATURES)
+    if entry.get("unit_choice"):
+        entry["unit_choice"]["features"] = list(UNIT_FEATURES)
     data[calibration.model] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policy_db.calibration import Calibration, pair_features, remit_features
+from policy_db.calibration import Calibration, pair_features, remit_features, unit_features
 from policy_db.catalogue import MeasureView
 from policy_db.dense import DenseIndex
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
@@ -150,6 +150,8 @@ class RemitIndex:
         texts = [phrase for _, phrase in self.phrases]
         self.vectors = store.vectors(texts, mode="query") if store is not None and texts else None
         self.units = [unit for unit, items in remits.items() if items]
+        position = {unit: i for i, unit in enumerate(self.units)}
+        self._entry_unit = np.array([position[unit] for unit, _ in self.phrases], dtype=int)
         self.lexical: MatchIndex | None = None
         self.dense: DenseIndex | None = None
         if tokenizer is not None and self.units:
@@ -177,15 +179,17 @@ class RemitIndex:
 
     def _scored(
         self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per unit: the calibrated probability that its remit answers the question, and its best cosine.
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Per unit: the calibrated probability that its remit answers the question, and its best
+        cosine; and the position of the unit the question most likely belongs to.
 
         Scored with the measures' calibration; the gap features are taken to the best of the
-        measures and the units together, so a unit competes with the measures on one scale.
+        measures and the units together, so a unit competes with the measures on one scale. The
+        fitted unit ranker (when there is one) also weighs each unit's single nearest entry.
         """
         n = len(self.units)
         if self.lexical is None or self.dense is None or calibration is None or query is None:
-            return np.zeros(n), np.zeros(n)
+            return np.zeros(n), np.zeros(n), 0
         lexical = self.lexical.lexical(question)
         score = lexical.score if lexical else np.zeros(n)
         order = lexical.order_key if lexical else np.zeros(n)
@@ -199,7 +203,26 @@ class RemitIndex:
             best_order=ranking.order_best,
         )
         dense = np.maximum(similarity.passage, similarity.examples)
-        return calibration.probability(features), dense
+        probability = calibration.probability(features)
+        if calibration.unit_choice is None or self.vectors is None:
+            return probability, dense, int(probability.argmax())
+        best = calibration.unit_choice.best(unit_features(probability, self.nearest_entries(query)))
+        return probability, dense, best
+
+    def nearest_entries(self, query: np.ndarray) -> np.ndarray:
+        """Per unit, the cosine of the question to the unit's nearest remit entry."""
+        nearest = np.full(len(self.units), -1.0)
+        if self.vectors is not None:
+            np.maximum.at(nearest, self._entry_unit, self.vectors @ query)
+        return nearest
+
+    def unit_rows(
+        self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration
+    ) -> np.ndarray:
+        """The UNIT_FEATURES rows of a question, one per unit (for fitting the unit ranker)."""
+        probability, _, _ = self._scored(question, query, ranking, calibration)
+        nearest = self.nearest_entries(query) if query is not None else np.zeros(len(self.units))
+        return unit_features(probability, nearest)
 
     def choice(
         self,
@@ -209,14 +232,13 @@ class RemitIndex:
         calibration: Calibration | None,
         allowed: np.ndarray | None = None,
     ) -> tuple[str, np.ndarray] | None:
-        """The unit whose remit scores highest as a candidate, and its REMIT_FEATURES row (None: no units).
+        """The unit the question most likely belongs to, and its REMIT_FEATURES row (None: no units).
 
         The best measure is taken among the `allowed` ones (the measures in force), when given.
         """
-        probability, dense = self._scored(question, query, ranking, calibration)
+        probability, dense, best = self._scored(question, query, ranking, calibration)
         if not len(probability):
             return None
-        best = int(probability.argmax())
         unit = self.units[best]
         literal = any(u == unit for u, _ in self._literal(question))
         row = remit_features(
@@ -274,8 +296,8 @@ class RemitIndex:
             return None
         unit, phrase, closeness = nearest
         if ranking is not None and calibration is not None:
-            probability, _ = self._scored(question, query, ranking, calibration)
-            best_unit = self.units[int(probability.argmax())] if probability.any() else unit
+            probability, _, best = self._scored(question, query, ranking, calibration)
+            best_unit = self.units[best] if probability.any() else unit
             if best_unit != unit:
                 unit, phrase = best_unit, self.phrase_of(best_unit, question, query)
         return RemitRoute(unit, phrase, closeness)

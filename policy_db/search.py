@@ -381,6 +381,14 @@ class PolicySearch:
         query = self._query_vector(question)
         return self._remits.choice(question, query, hybrid.score(question, query), hybrid.calibration)
 
+    def remit_unit_rows(self, question: str) -> tuple[list[str], np.ndarray]:
+        """The units with remits and their UNIT_FEATURES rows for a question (for calibration)."""
+        hybrid = self.hybrid()
+        assert self._remits is not None and hybrid.calibration is not None
+        query = self._query_vector(question)
+        ranking = hybrid.score(question, query)
+        return self._remits.units, self._remits.unit_rows(question, query, ranking, hybrid.calibration)
+
     def _route(self, question: str, query: np.ndarray | None, ranking: Ranking) -> RemitRoute | None:
         hybrid = self.hybrid()
         if self._remits is None or hybrid.calibration is None:

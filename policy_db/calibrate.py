@@ -3,7 +3,8 @@
 Tuning data:
 - every measure's curated example questions, held out in two folds: the index is rebuilt
   without half of them and those are asked (so the matcher never saw them as examples);
-- in-scope questions: the Rasa NLU topic examples, and questions in users' own style that a
+- in-scope questions: the Rasa NLU topic examples (but those about another place and not tied
+  to Putuo: the assistant declines them before any retrieval), and questions in users' own style that a
   measure answers (`eval/inscope_tuning*.jsonl`); out-of-scope ones: the NLU out_of_scope examples;
 - questions no measure answers but a unit's remit does (`eval/remit_tuning*.jsonl`), among them
   the NLU topic examples labelled so (`eval/remit_tuning_nlu.jsonl`): a question with its unit in
@@ -37,9 +38,11 @@ from policy_db.calibration import (
 )
 from policy_db.dense import DenseIndex, measure_passage
 from policy_db.matcher import IndexedMeasure, MatchIndex
+from policy_db.places import tied_to_putuo
 from policy_db.search import PolicySearch
 
 ANNOTATION = re.compile(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})")
+OTHER_PLACE = re.compile(r"\]\(other_region\)|\"entity\": ?\"other_region\"")
 WRONG_MORE_OFTEN = 0.5  # top-1 precision of the questions below the answer bar
 IN_SCOPE_KEPT = 0.95  # of in-scope questions, kept above the clarify bar
 OVERRIDE_REJECTION = 0.97  # of out-of-scope questions, when the NLU already says out of scope
@@ -79,12 +82,18 @@ def nlu_questions(nlu_dir: Path) -> tuple[list[str], list[str]]:
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             intent = str(block.get("intent") or "")
             lines = str(block.get("examples") or "").splitlines()
-            texts = [ANNOTATION.sub(r"\1", line[2:]).strip() for line in lines if line.startswith("- ")]
+            examples = [line[2:] for line in lines if line.startswith("- ")]
+            texts = [ANNOTATION.sub(r"\1", e).strip() for e in examples]
             if intent == "out_of_scope":
                 out_of_scope += texts
             elif intent.startswith("topic_"):
-                in_scope += texts
+                in_scope += [t for e, t in zip(examples, texts, strict=True) if not _declined_elsewhere(e, t)]
     return in_scope, out_of_scope
+
+
+def _declined_elsewhere(example: str, text: str) -> bool:
+    """True for an NLU example about another place that is not tied to Putuo (declined as such)."""
+    return bool(OTHER_PLACE.search(example)) and not tied_to_putuo(text)
 
 
 def held_out_features(search: PolicySearch) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -64,3 +64,17 @@ def test_the_labelled_nlu_questions_are_still_nlu_examples_and_no_routing_cost()
     assert not {q for q, _ in labelled} & set(costs)
     assert len(tuning.in_scope) > len(in_scope)  # the in-scope tuning sets in users' own style
     assert without_remit_questions(out_of_scope, labelled) == out_of_scope
+
+
+def test_nlu_examples_about_another_place_are_no_in_scope_tuning(tmp_path: Path) -> None:
+    """The assistant declines a question about another place before retrieval, unless it is tied
+    to Putuo: such a topic example must not weigh as an in-scope question in calibration."""
+    (tmp_path / "topics.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: topic_innovation\n  examples: |\n'
+        "    - [嘉定](other_region)区高新技术企业认定奖励多少\n"
+        "    - 公司从[嘉定](other_region)迁到普陀，变更登记怎么办\n"
+        "    - 高新技术企业认定有奖励吗\n",
+        encoding="utf-8",
+    )
+    in_scope, _ = nlu_questions(tmp_path)
+    assert in_scope == ["公司从嘉定迁到普陀，变更登记怎么办", "高新技术企业认定有奖励吗"]

@@ -17,6 +17,7 @@ from actions.subscriptions import MATCHED_SLOT, PENDING_SLOT, industry_words, of
 from policy_db.catalogue import measure_key
 from policy_db.runtime import Runtime
 from policy_db.search import match_profile
+from policy_db.text import reads_as_question
 
 ENTERPRISE_TYPES = {
     "外资企业": ("外资", "外企", "外商", "合资", "独资"),
@@ -93,12 +94,19 @@ PROFILE_WORDS = frozenset(
 
 
 def asks_a_concrete_question(text: str, runtime: Runtime) -> bool:
-    """True when a "match me" turn names a concrete matter the matcher can answer directly."""
+    """True when a "match me" turn names a concrete matter to answer directly, not a profile.
+
+    A measure that answers it confidently makes it one; so does a question ("…也要零申报吗") whose
+    matter is a unit's remit or close to some measures: it gets that answer, not the form.
+    """
     cues = {c for table in (ENTERPRISE_TYPES, STAGES) for cues in table.values() for c in cues}
     cues |= set(ENTERPRISE_TYPES) | set(STAGES)
     tokens = runtime.search.index().tokenizer.tokens(text)
     matter = [t for t in tokens if t not in PROFILE_WORDS and not any(c in t for c in cues)]
-    return bool(matter) and runtime.search.search(text, limit=1).confident
+    if not matter:
+        return False
+    result = runtime.search.search(text, limit=1)
+    return result.confident or result.outcome in ("remit", "clarify") and reads_as_question(text)
 
 
 class ValidateProfileForm(FormValidationAction):

@@ -7,7 +7,6 @@ used as it is, with the configured threshold: the product still answers, with le
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +15,7 @@ from policy_db.calibration import Calibration, pair_features, remit_features, un
 from policy_db.catalogue import MeasureView
 from policy_db.dense import DenseIndex
 from policy_db.matcher import IndexedMeasure, Match, MatchIndex
-from policy_db.text import PolicyTokenizer, normalize
+from policy_db.text import PolicyTokenizer, normalize, reads_as_question
 from policy_db.vectors import VectorStore
 
 
@@ -116,14 +115,12 @@ class HybridIndex:
         return matches, len(above)
 
 
-# A remit entry that asks something ("…怎么申请", "…吗") is an example question, not a phrase.
-QUESTION_LIKE = re.compile(r"怎么|怎样|如何|吗|呢|哪|什么|多久|多少|能不能|是否|要不要|咋|？|\?")
 SHORT_PHRASE = 10
 
 
 def is_remit_question(entry: str) -> bool:
     """True for a remit entry written as a question rather than a short phrase of duties."""
-    return len(entry) > SHORT_PHRASE or bool(QUESTION_LIKE.search(entry))
+    return len(entry) > SHORT_PHRASE or reads_as_question(entry)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ MEASURE_NUMBER = re.compile(
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TOKEN_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9+]")
+# Words that make a message ask something ("…怎么申请", "…吗") rather than state it.
+QUESTION_LIKE = re.compile(r"怎么|怎样|如何|吗|呢|哪|什么|多久|多少|能不能|是否|要不要|咋|？|\?")
 QUOTED_TERM = re.compile(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]")
 # Single characters that carry no topic on their own.
 FUNCTION_CHARS = set(
@@ -70,6 +72,11 @@ def find_measure_number(text: str) -> int | None:
     if not match:
         return None
     return parse_chinese_number(match.group(1) or match.group(2))
+
+
+def reads_as_question(text: str) -> bool:
+    """True when a message asks something rather than states something."""
+    return bool(QUESTION_LIKE.search(text))
 
 
 def quoted_terms(text: str) -> list[str]:

@@ -249,6 +249,21 @@ async def test_a_concrete_question_skips_the_profile_form() -> None:
     assert measures(messages)[0] == 68
 
 
+async def test_a_question_the_nlu_takes_for_company_details_is_answered_not_met_with_the_form() -> None:
+    from actions.profile import ActionMatchProfile
+
+    form = ValidateProfileForm()
+    slots_asked = ["enterprise_type", "stage", "need"]
+    # No measure answers it, but it asks about a tax office's matter: route it, as any question.
+    question = tracker("公司刚开业还没有收入，每个季度也要报税吗", "inform", {"stage": "初创期"})
+    assert await form.required_slots(slots_asked, CollectingDispatcher(), question, {}) == []
+    messages, _ = await run(ActionMatchProfile(), question)
+    assert "区税务局" in messages[0]["text"] and "没有专门" in messages[0]["text"]
+    # Telling what the company does, without asking anything, still starts the profile questions.
+    details = tracker("我们公司做跨境电商的，刚起步", "inform", {"stage": "初创期"})
+    assert await form.required_slots(slots_asked, CollectingDispatcher(), details, {}) == slots_asked
+
+
 async def test_a_question_naming_an_enterprise_type_is_answered() -> None:
     from actions.profile import ActionMatchProfile
 

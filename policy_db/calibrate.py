@@ -4,8 +4,9 @@ Tuning data:
 - every measure's curated example questions, held out in two folds: the index is rebuilt
   without half of them and those are asked (so the matcher never saw them as examples);
 - in-scope questions: the Rasa NLU topic examples (but those about another place and not tied
-  to Putuo: the assistant declines them before any retrieval), and questions in users' own style that a
-  measure answers (`eval/inscope_tuning*.jsonl`); out-of-scope ones: the NLU out_of_scope examples;
+  to Putuo: the assistant declines them before any retrieval), and questions in users' own style
+  that a measure answers (`eval/inscope_tuning*.jsonl`); out-of-scope ones: the NLU out_of_scope
+  examples;
 - questions no measure answers but a unit's remit does (`eval/remit_tuning*.jsonl`), among them
   the NLU topic examples labelled so (`eval/remit_tuning_nlu.jsonl`): a question with its unit in
   a remit file is a remit question, never a cost of routing to a unit. The measure score learns

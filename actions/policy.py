@@ -103,11 +103,12 @@ def remit_reply(
 ) -> None:
     """No measure answers for sure, but the matter is a unit's remit: name the unit honestly.
 
-    Measures that may still be related follow as quick replies (a click is logged like a clarify pick).
+    Measures that may still be related follow as quick replies (a click is logged like a clarify
+    pick); the reply then does not claim that the plan has nothing on the matter.
     """
     contact = runtime.search.unit_contact(route.unit)
     dispatcher.utter_message(
-        response="utter_remit",
+        response="utter_remit_related" if candidates else "utter_remit",
         phrase=route.phrase,
         unit=route.unit,
         unit_contact=contact or route.unit,

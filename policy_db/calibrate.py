@@ -31,6 +31,7 @@ from policy_db.calibration import (
     REMIT_FEATURES,
     Calibration,
     RemitChoice,
+    RemitLikeness,
     Thresholds,
     UnitChoice,
     fit_conditional_logit,
@@ -51,6 +52,8 @@ REMIT_BUDGET = 0.05  # at most this share of in-scope questions routed to a unit
 REMIT_OOS_BUDGET = 0.05  # at most this share of out-of-scope questions newly routed by a leading remit
 GRID_FINE = np.round(np.arange(0.005, 1.0, 0.005), 3)  # the remit choice's threshold
 GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
+LIKENESS = REMIT_FEATURES.index("remit_likeness")
+LIKENESS_FOLDS = 5  # each tuning question's remit likeness comes from a model fitted without it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,17 +64,20 @@ class TuningQuestions:
     out_of_scope: list[str]
     remit: list[tuple[str, list[str]]]  # (question, the units whose remit answers it)
     bureaus: dict[str, list[str]]  # out-of-scope question -> the bureaus acceptable for it
+    # The in-scope questions written in users' own style (not the NLU's training phrases).
+    in_scope_asked: list[str] = dataclasses.field(default_factory=list)
 
 
 def tuning_questions(nlu_dir: Path, eval_dir: Path) -> TuningQuestions:
     """The NLU examples and the tuning sets of `eval_dir` (see the module docstring)."""
     in_scope, out_of_scope = nlu_questions(nlu_dir)
-    in_scope += [q for q, _ in labelled_questions(sorted(eval_dir.glob("inscope_tuning*.jsonl")))]
+    asked = [q for q, _ in labelled_questions(sorted(eval_dir.glob("inscope_tuning*.jsonl")))]
     return TuningQuestions(
-        in_scope,
+        in_scope + asked,
         out_of_scope,
         labelled_questions(sorted(eval_dir.glob("remit_tuning*.jsonl"))),
         dict(labelled_questions(sorted(eval_dir.glob("oos_bureaus*.jsonl")))),
+        asked,
     )
 
 
@@ -206,9 +212,10 @@ def fit(search: PolicySearch, tuning: TuningQuestions) -> tuple[Calibration, lis
     interim = dataclasses.replace(model, thresholds=Thresholds(answer, clarify, override, remit))
     search.use_calibration(interim)
     units, unit_hits = _unit_choice(search, tuning.remit)
-    interim = dataclasses.replace(interim, unit_choice=units)
+    likeness, held_out_likeness, likeness_auc = _remit_likeness(search, tuning)
+    interim = dataclasses.replace(interim, unit_choice=units, remit_likeness=likeness)
     search.use_calibration(interim)
-    choice, choice_threshold, led = _remit_choice(search, tuning)
+    choice, choice_threshold, led = _remit_choice(search, tuning, held_out_likeness)
     thresholds = Thresholds(
         answer=answer,
         clarify=clarify,
@@ -221,6 +228,7 @@ def fit(search: PolicySearch, tuning: TuningQuestions) -> tuple[Calibration, lis
         thresholds=thresholds,
         remit_choice=choice,
         unit_choice=units,
+        remit_likeness=likeness,
         fitted_on=f"{len(rows)} held-out example questions, "
         f"{len(in_scope)}/{len(out_of_scope)} in/out of scope, {len(tuning.remit)} remit questions",
     )
@@ -234,6 +242,8 @@ def fit(search: PolicySearch, tuning: TuningQuestions) -> tuple[Calibration, lis
         f"remit cosine >= {remit:.3f}",
         f"unit ranker: remit questions with their unit first {unit_hits[0]:.3f} by remit score, "
         f"{unit_hits[1]:.3f} with the nearest entry",
+        f"remit likeness: a remit question ranks above an in-scope one {likeness_auc:.3f} of the time "
+        "(held out)",
         f"remit choice >= {choice_threshold:.3f}: remit questions "
         f"routed right by it {led[0]:.3f}, in-scope newly routed {led[1]:.3f}, "
         f"out of scope newly routed {led[2]:.3f}",
@@ -283,8 +293,50 @@ def _unit_choice(
     return model, (float(by_score), float(by_model))
 
 
-def _remit_choice(
+def _remit_likeness(
     search: PolicySearch, tuning: TuningQuestions
+) -> tuple[RemitLikeness | None, dict[str, float], float]:
+    """Fit how much a question reads like a matter of a unit's remit, from its embedding alone.
+
+    A logistic model over the query vector: the remit questions against the in-scope questions in
+    users' own style, the measures' example questions and the out-of-scope questions (but those a
+    listed bureau handles). The NLU's in-scope training phrases are left out: short and keyword-like
+    where the remit questions are not, they would teach the model a style, not a kind of matter.
+    Returns the model fitted on all of them; each tuning question's log-odds from a model fitted
+    without its fold (the remit choice is fitted on those, as on unseen questions); and how often
+    a remit question's held-out log-odds is above an in-scope question's.
+    """
+    assert search.vectors is not None
+    in_scope = without_remit_questions(tuning.in_scope_asked, tuning.remit)
+    out_of_scope = [
+        q for q in without_remit_questions(tuning.out_of_scope, tuning.remit) if q not in tuning.bureaus
+    ]
+    remit = [q for q, _ in tuning.remit]
+    if not remit or not in_scope:
+        return None, {}, 0.0
+    asked = [*in_scope, *out_of_scope, *remit]
+    examples = [e for m in search.index().measures for e in m.examples]
+    vectors = np.array([search.vectors.query(q) for q in [*asked, *examples]])
+    labels = np.r_[np.zeros(len(asked) - len(remit)), np.ones(len(remit)), np.zeros(len(examples))]
+    fold_of = np.random.default_rng(0).permutation(len(asked)) % LIKENESS_FOLDS
+    always = np.zeros(len(examples), dtype=bool)  # the example questions train every fold's model
+    held_out = np.zeros(len(asked))
+    for fold in range(LIKENESS_FOLDS):
+        inside = fold_of == fold
+        model = _likeness_model(vectors[np.r_[~inside, ~always]], labels[np.r_[~inside, ~always]])
+        held_out[inside] = [model.log_odds(v) for v in vectors[: len(asked)][inside]]
+    remit_odds, in_scope_odds = held_out[-len(remit) :], held_out[: len(in_scope)]
+    auc = float((remit_odds[:, None] > in_scope_odds[None, :]).mean())
+    return _likeness_model(vectors, labels), dict(zip(asked, held_out, strict=True)), auc
+
+
+def _likeness_model(vectors: np.ndarray, labels: np.ndarray) -> RemitLikeness:
+    mean, scale, weights, bias = fit_logistic(vectors, labels, l2=1e-2, iterations=2000)
+    return RemitLikeness(_floats(mean), _floats(scale), _floats(weights), float(bias))
+
+
+def _remit_choice(
+    search: PolicySearch, tuning: TuningQuestions, held_out_likeness: dict[str, float]
 ) -> tuple[RemitChoice | None, float, tuple[float, float, float]]:
     """Fit when a unit's remit, rather than the best measure, answers a question.
 
@@ -292,8 +344,9 @@ def _remit_choice(
     out-of-scope ones. Its threshold is the lowest that newly routes at most REMIT_BUDGET of the
     in-scope and REMIT_OOS_BUDGET of the out-of-scope questions (those the decline → nearest-remit
     rule routes already do not count, nor an out-of-scope question whose best unit is a bureau
-    acceptable for it). Returns (model, threshold, (remit share routed right, in-scope share newly
-    routed, out-of-scope share newly routed)).
+    acceptable for it). The remit likeness of each question is its held-out one, so the model
+    weighs it as it will on questions never seen. Returns (model, threshold, (remit share routed
+    right, in-scope share newly routed, out-of-scope share newly routed)).
     """
     off: tuple[RemitChoice | None, float, tuple[float, float, float]] = (None, 1.01, (0.0, 0.0, 0.0))
     in_scope = without_remit_questions(tuning.in_scope, tuning.remit)
@@ -309,7 +362,9 @@ def _remit_choice(
             if choice is None:
                 continue
             units.append((q, choice[0]))
-            features.append(choice[1])
+            row = choice[1].copy()
+            row[LIKENESS] = held_out_likeness.get(q, row[LIKENESS])
+            features.append(row)
             already.append(search.search(q, limit=1).outcome == "remit")
         return np.array(features).reshape(-1, len(REMIT_FEATURES)), np.array(already, dtype=bool), units
 

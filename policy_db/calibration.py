@@ -26,6 +26,7 @@ REMIT_FEATURES = (
     "measure_dense",
     "dense_lead",
     "literal_remit",
+    "remit_likeness",
 )
 # What ranks the units against each other, for one question: the unit's whole remit scored as a
 # measure (log-odds), and the cosine of its single nearest remit entry.
@@ -79,8 +80,10 @@ def remit_features(
     unit_dense: float,
     measure_dense: float,
     literal_remit: bool,
+    remit_likeness: float,
 ) -> np.ndarray:
-    """The REMIT_FEATURES row of a question: its best measure against its best unit's remit."""
+    """The REMIT_FEATURES row of a question: its best measure against its best unit's remit, and
+    how much the question reads like a matter of a unit's remit (log-odds of `RemitLikeness`)."""
     return np.array(
         [
             measure_probability,
@@ -90,6 +93,7 @@ def remit_features(
             measure_dense,
             unit_dense - measure_dense,
             float(literal_remit),
+            remit_likeness,
         ]
     )
 
@@ -127,6 +131,23 @@ class RemitChoice:
 
 
 @dataclass(frozen=True)
+class RemitLikeness:
+    """A logistic model over a question's embedding: is it the kind of matter a unit's remit
+    answers (a permit, a complaint, a registration the plan never names), rather than one of the
+    plan's measures or nothing the district handles?"""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def log_odds(self, query: np.ndarray) -> float:
+        """The model's log-odds for a question's (unit-length) query vector."""
+        z = (query - np.asarray(self.mean)) / np.asarray(self.scale)
+        return float(z @ np.asarray(self.weights) + self.bias)
+
+
+@dataclass(frozen=True)
 class UnitChoice:
     """A conditional logit over UNIT_FEATURES: which unit's remit a question belongs to."""
 
@@ -153,6 +174,7 @@ class Calibration:
     fitted_on: str = ""
     remit_choice: RemitChoice | None = None
     unit_choice: UnitChoice | None = None
+    remit_likeness: RemitLikeness | None = None
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """P(measure answers the question) for each feature row."""
@@ -212,6 +234,7 @@ def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration |
     entry = json.loads(path.read_text(encoding="utf-8")).get(model)
     if entry is None:
         return None
+    likeness = _stored_remit_likeness(entry.get("remit_likeness"))
     return Calibration(
         model=model,
         mean=tuple(entry["mean"]),
@@ -221,8 +244,10 @@ def load_calibration(model: str, path: Path = CALIBRATION_PATH) -> Calibration |
         # Thresholds of rules that no longer exist are ignored; a new rule stays off until refitted.
         thresholds=Thresholds(**{k: v for k, v in entry["thresholds"].items() if k in THRESHOLD_NAMES}),
         fitted_on=entry.get("fitted_on", ""),
-        remit_choice=_stored_remit_choice(entry.get("remit_choice")),
+        # The remit choice weighs the likeness: without it, the choice cannot be made.
+        remit_choice=_stored_remit_choice(entry.get("remit_choice")) if likeness else None,
         unit_choice=_stored_unit_choice(entry.get("unit_choice")),
+        remit_likeness=likeness,
     )
 
 
@@ -235,6 +260,15 @@ def _stored_remit_choice(entry: dict[str, Any] | None) -> RemitChoice | None:
         tuple(entry["scale"]),
         tuple(entry["weights"]),
         float(entry["bias"]),
+    )
+
+
+def _stored_remit_likeness(entry: dict[str, Any] | None) -> RemitLikeness | None:
+    """The stored remit likeness model, or None when absent."""
+    if not entry:
+        return None
+    return RemitLikeness(
+        tuple(entry["mean"]), tuple(entry["scale"]), tuple(entry["weights"]), float(entry["bias"])
     )
 
 

@@ -238,12 +238,14 @@ class RemitIndex:
             return None
         unit = self.units[best]
         literal = any(u == unit for u, _ in self._literal(question))
+        likeness = calibration.remit_likeness if calibration is not None else None
         row = remit_features(
             ranking.top(allowed),
             float(probability[best]),
             float(dense[best]),
             ranking.dense_best,
             literal,
+            likeness.log_odds(query) if likeness is not None and query is not None else 0.0,
         )
         return unit, row
 

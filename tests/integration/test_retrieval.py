@@ -103,6 +103,19 @@ def test_a_question_that_names_a_unit_is_still_routed_by_that_units_remit(runtim
     assert result.route.unit == "区公积金分中心"
 
 
+def test_a_matter_that_reads_like_a_bureaus_own_is_routed_past_a_general_measure(
+    shared_runtime: Runtime,
+) -> None:
+    # Measure 22 is about permits in general (告知承诺制); an optician's filing is the market
+    # regulator's everyday business. The unit is named; the measure stays a related candidate.
+    result = shared_runtime.search.search("开眼镜店要办医疗器械经营备案吗，找谁")
+    assert result.outcome == "remit" and result.route is not None
+    assert result.route.unit == "区市场监管局"
+    assert 22 in [m.number for m in result.measures]
+    # A question the plan answers outright is not taken over.
+    assert shared_runtime.search.search("留抵退税能退吗").outcome == "answer"
+
+
 def test_score_is_one_calibrated_probability_in_every_path(shared_runtime: Runtime) -> None:
     result = shared_runtime.search.search("留抵退税能退吗", limit=5)
     scores = [m.score for m in result.measures]

@@ -13,6 +13,7 @@ from policy_db.calibration import (
     UNIT_FEATURES,
     Calibration,
     RemitChoice,
+    RemitLikeness,
     Thresholds,
     UnitChoice,
     fit_conditional_logit,
@@ -37,6 +38,7 @@ def _calibration() -> Calibration:
         "test",
         RemitChoice(tuple([0.0] * k), tuple([1.0] * k), tuple([0.0, 0.0, 2.0] + [0.0] * (k - 3)), 0.0),
         UnitChoice((0.0, 0.9), (1.0, 0.05), (1.0, 1.0)),
+        RemitLikeness((0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (2.0, -2.0, 0.0), -0.5),
     )
 
 
@@ -60,13 +62,29 @@ def test_a_remit_choice_or_unit_ranker_fitted_on_other_features_is_not_used(tmp_
     assert loaded.thresholds.remit_choice == 0.3
 
 
+def test_a_remit_choice_stored_without_its_likeness_model_is_not_used(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    save_calibration(_calibration(), path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data[MODEL]["remit_likeness"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_calibration(MODEL, path)
+    assert loaded is not None and loaded.remit_choice is None and loaded.remit_likeness is None
+
+
+def test_the_remit_likeness_reads_the_question_vector() -> None:
+    likeness = _calibration().remit_likeness
+    assert likeness is not None
+    assert likeness.log_odds(np.array([1.0, 0.0, 0.0])) > 0 > likeness.log_odds(np.array([0.0, 1.0, 0.0]))
+
+
 def test_the_remit_choice_prefers_the_unit_as_its_lead_over_the_measure_grows() -> None:
     choice = _calibration().remit_choice
     assert choice is not None
-    behind = remit_features(0.8, 0.3, 0.9, 0.9, False)
-    ahead = remit_features(0.2, 0.7, 0.9, 0.9, True)
+    behind = remit_features(0.8, 0.3, 0.9, 0.9, False, 0.0)
+    ahead = remit_features(0.2, 0.7, 0.9, 0.9, True, 1.5)
     assert choice.probability(behind) < 0.5 < choice.probability(ahead)
-    assert np.isclose(ahead[2], 0.5) and ahead[-1] == 1.0
+    assert np.isclose(ahead[2], 0.5) and ahead[-2] == 1.0 and ahead[-1] == 1.5
 
 
 def test_the_unit_ranker_weighs_a_units_nearest_entry_beside_its_whole_remit() -> None:

@@ -68,6 +68,7 @@ def test_replies_that_offer_help_name_the_contact_from_the_database() -> None:
         "utter_out_of_scope",
         "utter_policy_db_unavailable",
         "utter_remit",
+        "utter_remit_related",
         "utter_handoff",
         "utter_no_more_measures",
         "utter_profile_no_match",

@@ -319,11 +319,12 @@ def _remit_likeness(
     vectors = np.array([search.vectors.query(q) for q in [*asked, *examples]])
     labels = np.r_[np.zeros(len(asked) - len(remit)), np.ones(len(remit)), np.zeros(len(examples))]
     fold_of = np.random.default_rng(0).permutation(len(asked)) % LIKENESS_FOLDS
-    always = np.zeros(len(examples), dtype=bool)  # the example questions train every fold's model
     held_out = np.zeros(len(asked))
     for fold in range(LIKENESS_FOLDS):
         inside = fold_of == fold
-        model = _likeness_model(vectors[np.r_[~inside, ~always]], labels[np.r_[~inside, ~always]])
+        # The fold's questions are left out; the example questions train every fold's model.
+        train = np.r_[~inside, np.ones(len(examples), dtype=bool)]
+        model = _likeness_model(vectors[train], labels[train])
         held_out[inside] = [model.log_odds(v) for v in vectors[: len(asked)][inside]]
     remit_odds, in_scope_odds = held_out[-len(remit) :], held_out[: len(in_scope)]
     auc = float((remit_odds[:, None] > in_scope_odds[None, :]).mean())

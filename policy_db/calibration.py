@@ -104,6 +104,13 @@ def unit_features(probability: np.ndarray, nearest: np.ndarray) -> np.ndarray:
     return np.stack([np.log(clipped / (1 - clipped)), nearest], axis=1)
 
 
+def _linear(
+    features: np.ndarray, mean: tuple[float, ...], scale: tuple[float, ...], weights: tuple[float, ...]
+) -> np.ndarray:
+    """Standardised features (rows, or one row) times the weights."""
+    return ((features - np.asarray(mean)) / np.asarray(scale)) @ np.asarray(weights)
+
+
 def _logistic(
     features: np.ndarray,
     mean: tuple[float, ...],
@@ -112,8 +119,7 @@ def _logistic(
     bias: float,
 ) -> np.ndarray:
     """A standardised logistic model applied to feature rows (or one row)."""
-    z = (features - np.asarray(mean)) / np.asarray(scale)
-    return 1.0 / (1.0 + np.exp(-(z @ np.asarray(weights) + bias)))
+    return 1.0 / (1.0 + np.exp(-(_linear(features, mean, scale, weights) + bias)))
 
 
 @dataclass(frozen=True)
@@ -143,8 +149,7 @@ class RemitLikeness:
 
     def log_odds(self, query: np.ndarray) -> float:
         """The model's log-odds for a question's (unit-length) query vector."""
-        z = (query - np.asarray(self.mean)) / np.asarray(self.scale)
-        return float(z @ np.asarray(self.weights) + self.bias)
+        return float(_linear(query, self.mean, self.scale, self.weights) + self.bias)
 
 
 @dataclass(frozen=True)
@@ -157,8 +162,7 @@ class UnitChoice:
 
     def best(self, features: np.ndarray) -> int:
         """The position of the unit the model prefers, among the rows of `features`."""
-        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
-        return int(np.argmax(z @ np.asarray(self.weights)))
+        return int(np.argmax(_linear(features, self.mean, self.scale, self.weights)))
 
 
 @dataclass(frozen=True)

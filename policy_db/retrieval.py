@@ -176,17 +176,15 @@ class RemitIndex:
 
     def _scored(
         self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration | None
-    ) -> tuple[np.ndarray, np.ndarray, int]:
-        """Per unit: the calibrated probability that its remit answers the question, and its best
-        cosine; and the position of the unit the question most likely belongs to.
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit: the calibrated probability that its remit answers the question, and its best cosine.
 
         Scored with the measures' calibration; the gap features are taken to the best of the
-        measures and the units together, so a unit competes with the measures on one scale. The
-        fitted unit ranker (when there is one) also weighs each unit's single nearest entry.
+        measures and the units together, so a unit competes with the measures on one scale.
         """
         n = len(self.units)
         if self.lexical is None or self.dense is None or calibration is None or query is None:
-            return np.zeros(n), np.zeros(n), 0
+            return np.zeros(n), np.zeros(n)
         lexical = self.lexical.lexical(question)
         score = lexical.score if lexical else np.zeros(n)
         order = lexical.order_key if lexical else np.zeros(n)
@@ -200,11 +198,17 @@ class RemitIndex:
             best_order=ranking.order_best,
         )
         dense = np.maximum(similarity.passage, similarity.examples)
-        probability = calibration.probability(features)
-        if calibration.unit_choice is None or self.vectors is None:
-            return probability, dense, int(probability.argmax())
-        best = calibration.unit_choice.best(unit_features(probability, self.nearest_entries(query)))
-        return probability, dense, best
+        return calibration.probability(features), dense
+
+    def _best(
+        self, probability: np.ndarray, query: np.ndarray | None, calibration: Calibration | None
+    ) -> int:
+        """The position of the unit the question most likely belongs to: the fitted unit ranker's
+        choice (it also weighs each unit's nearest entry), else the best-scoring whole remit."""
+        ranker = calibration.unit_choice if calibration is not None else None
+        if ranker is None or query is None or self.vectors is None:
+            return int(probability.argmax())
+        return ranker.best(unit_features(probability, self.nearest_entries(query)))
 
     def nearest_entries(self, query: np.ndarray) -> np.ndarray:
         """Per unit, the cosine of the question to the unit's nearest remit entry."""
@@ -217,7 +221,7 @@ class RemitIndex:
         self, question: str, query: np.ndarray | None, ranking: Ranking, calibration: Calibration
     ) -> np.ndarray:
         """The UNIT_FEATURES rows of a question, one per unit (for fitting the unit ranker)."""
-        probability, _, _ = self._scored(question, query, ranking, calibration)
+        probability, _ = self._scored(question, query, ranking, calibration)
         nearest = self.nearest_entries(query) if query is not None else np.zeros(len(self.units))
         return unit_features(probability, nearest)
 
@@ -233,9 +237,10 @@ class RemitIndex:
 
         The best measure is taken among the `allowed` ones (the measures in force), when given.
         """
-        probability, dense, best = self._scored(question, query, ranking, calibration)
+        probability, dense = self._scored(question, query, ranking, calibration)
         if not len(probability):
             return None
+        best = self._best(probability, query, calibration)
         unit = self.units[best]
         literal = any(u == unit for u, _ in self._literal(question))
         likeness = calibration.remit_likeness if calibration is not None else None
@@ -295,8 +300,8 @@ class RemitIndex:
             return None
         unit, phrase, closeness = nearest
         if ranking is not None and calibration is not None:
-            probability, _, best = self._scored(question, query, ranking, calibration)
-            best_unit = self.units[best] if probability.any() else unit
+            probability, _ = self._scored(question, query, ranking, calibration)
+            best_unit = self.units[self._best(probability, query, calibration)] if probability.any() else unit
             if best_unit != unit:
                 unit, phrase = best_unit, self.phrase_of(best_unit, question, query)
         return RemitRoute(unit, phrase, closeness)
